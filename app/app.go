@@ -1,0 +1,201 @@
+// Package app is the composition root: it builds the echo server from the
+// feature packages, wires the store into them, and runs the background
+// work (purging uninstalled tenants, the local admin socket).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/rs/zerolog"
+
+	seatlens "github.com/seatlens/seatlens"
+	"github.com/seatlens/seatlens/app/config"
+	"github.com/seatlens/seatlens/app/connect"
+	"github.com/seatlens/seatlens/app/lifecycle"
+	"github.com/seatlens/seatlens/app/webhook"
+	"github.com/seatlens/seatlens/descriptor"
+	"github.com/seatlens/seatlens/static"
+	"github.com/seatlens/seatlens/store"
+)
+
+// Deps are the collaborators App does not build itself.
+type Deps struct {
+	Store      *store.Store
+	Logger     zerolog.Logger
+	Now        func() time.Time // nil: time.Now
+	HTTPClient *http.Client     // outbound (install keys); nil: a client with a 10 s timeout
+	Descriptor []byte           // template; nil: the embedded atlassian-connect.json
+}
+
+// App is the Seatlens HTTP application.
+type App struct {
+	cfg        config.Serve
+	store      *store.Store
+	log        zerolog.Logger
+	now        func() time.Time
+	e          *echo.Echo
+	descriptor descriptor.Descriptor
+	rendered   []byte // descriptor JSON for the configured base URL
+	basePath   string
+}
+
+// New builds the application. Every wiring or configuration mistake is an
+// error here, never a failure on the first request.
+func New(cfg config.Serve, d Deps) (*App, error) {
+	if d.Store == nil {
+		return nil, errors.New("app: a store is required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if d.Descriptor == nil {
+		d.Descriptor = seatlens.DescriptorTemplate
+	}
+	tpl, err := descriptor.Parse(d.Descriptor)
+	if err != nil {
+		return nil, err
+	}
+	rendered, err := tpl.Render(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	basePath, err := connect.BasePath(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{
+		cfg: cfg, store: d.Store, log: d.Logger, now: d.Now,
+		descriptor: tpl.Descriptor(), rendered: rendered, basePath: basePath,
+	}
+	if err := a.build(d); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler is the application's HTTP handler.
+func (a *App) Handler() http.Handler { return a.e }
+
+// Echo exposes the router (tests list its routes).
+func (a *App) Echo() *echo.Echo { return a.e }
+
+// Descriptor is the descriptor the app serves.
+func (a *App) Descriptor() descriptor.Descriptor { return a.descriptor }
+
+func (a *App) build(d Deps) error {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(discard{}) // echo's own logger is unused; zerolog logs
+	e.HTTPErrorHandler = a.handleError
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 30 * time.Second
+	e.Server.WriteTimeout = 60 * time.Second
+	e.Server.IdleTimeout = 120 * time.Second
+	a.e = e
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: newRequestID,
+		RequestIDHandler: func(c echo.Context, id string) {
+			l := a.log.With().Str("request_id", id).Logger()
+			c.SetRequest(c.Request().WithContext(l.WithContext(c.Request().Context())))
+		},
+	}))
+	e.Use(a.accessLog())
+	e.Use(recoverPanics)
+	e.Use(securityHeaders(a.cfg.BaseURL))
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", a.cfg.BodyLimit)))
+
+	keys, err := connect.NewInstallKeys(connect.InstallKeysConfig{BaseURL: a.cfg.InstallKeysURL, Client: d.HTTPClient, Now: a.now})
+	if err != nil {
+		return err
+	}
+	install, err := connect.NewInstallVerifier(connect.InstallVerifierConfig{
+		Keys: keys, BaseURL: a.cfg.BaseURL, ClockSkew: a.cfg.ClockSkew, Now: a.now,
+	})
+	if err != nil {
+		return err
+	}
+	requests, err := connect.NewVerifier(connect.VerifierConfig{
+		Tenants: tenantLookup{a.store}, BasePath: a.basePath, ClockSkew: a.cfg.ClockSkew, Now: a.now,
+	})
+	if err != nil {
+		return err
+	}
+
+	g := e.Group(a.basePath)
+	// Public routes, the explicit exceptions to authentication.
+	g.GET("/atlassian-connect.json", a.serveDescriptor)
+	g.GET("/healthz", a.healthz)
+	g.StaticFS("/static", static.Panel())
+
+	lc := &lifecycle.Handlers{AppKey: a.descriptor.Key, Tenants: a.store, Install: install, Requests: requests, Now: a.now}
+	if err := lc.Register(g, a.descriptor.Lifecycle); err != nil {
+		return err
+	}
+
+	// Every other descriptor route: HS256 with a qsh bound to the request.
+	requestAuth := connect.Middleware(requests, false)
+	pages := map[string]bool{}
+	for _, r := range a.descriptor.Routes() {
+		switch r.Kind {
+		case "page":
+			if !pages[r.Path] { // adminPages and configurePage may share a URL
+				g.GET(r.Path, a.adminPage, requestAuth)
+				pages[r.Path] = true
+			}
+		case "webhook":
+			wh := &webhook.Handler{Inbox: inbox{a.store}, Now: a.now}
+			g.POST(r.Path, wh.For(r.Name), requestAuth, middleware.BodyLimit(fmt.Sprintf("%dB", webhook.MaxBodyBytes)))
+		case "lifecycle":
+			// registered above with their own verification
+		default:
+			return fmt.Errorf("app: descriptor route kind %q has no handler", r.Kind)
+		}
+	}
+
+	// The panel's API: context tokens are accepted here and only here.
+	api := g.Group("/api", connect.Middleware(requests, true))
+	api.GET("/tenant", a.apiTenant)
+	return nil
+}
+
+func (a *App) serveDescriptor(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, a.rendered)
+}
+
+func (a *App) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if _, err := a.store.SchemaVersion(ctx); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": "store unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": Version()})
+}
+
+// tenantLookup adapts the store to the verifier.
+type tenantLookup struct{ s *store.Store }
+
+func (l tenantLookup) LookupTenant(ctx context.Context, clientKey string) (connect.Tenant, bool, error) {
+	t, err := l.s.Tenant(ctx, clientKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return connect.Tenant{}, false, nil
+	}
+	if err != nil {
+		return connect.Tenant{}, false, err
+	}
+	return connect.Tenant{ClientKey: t.ClientKey, SharedSecret: t.SharedSecret, Installed: t.Installed}, true, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

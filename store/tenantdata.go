@@ -1,0 +1,123 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TenantGet returns a copy of the value at key in the tenant's named bucket,
+// or ErrNotFound if the tenant, the bucket or the key is absent.
+func (s *Store) TenantGet(ctx context.Context, clientKey, bucket string, key []byte) ([]byte, error) {
+	if err := checkDataArgs(clientKey, bucket, key); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tenantBucket(tx, clientKey)
+		if b != nil {
+			b = b.Bucket([]byte(bucket))
+		}
+		var v []byte
+		if b != nil {
+			v = b.Get(key)
+		}
+		if v == nil {
+			return fmt.Errorf("store: tenant %q %s/%x: %w", clientKey, bucket, key, ErrNotFound)
+		}
+		// bbolt's slice dies with the transaction. Clone keeps an empty
+		// value non-nil, distinct from "absent".
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
+}
+
+// TenantPut stores value at key in the tenant's named bucket, creating the
+// bucket on demand. Only PutTenant creates a tenant: writing for an unknown
+// or purged tenant returns ErrNotFound, so a late request cannot resurrect it.
+func (s *Store) TenantPut(ctx context.Context, clientKey, bucket string, key, value []byte) error {
+	if err := checkDataArgs(clientKey, bucket, key); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		tb := tenantBucket(tx, clientKey)
+		if tb == nil {
+			return fmt.Errorf("store: tenant %q data: %w", clientKey, ErrNotFound)
+		}
+		b, err := tb.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return fmt.Errorf("store: tenant %q bucket %q: %w", clientKey, bucket, dbErr(err))
+		}
+		if value == nil {
+			value = []byte{}
+		}
+		if err := b.Put(key, value); err != nil {
+			return fmt.Errorf("store: tenant %q put %s/%x: %w", clientKey, bucket, key, dbErr(err))
+		}
+		return nil
+	})
+}
+
+// TenantDelete removes key from the tenant's named bucket. An absent bucket
+// or key is not an error; an unknown tenant is ErrNotFound.
+func (s *Store) TenantDelete(ctx context.Context, clientKey, bucket string, key []byte) error {
+	if err := checkDataArgs(clientKey, bucket, key); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		tb := tenantBucket(tx, clientKey)
+		if tb == nil {
+			return fmt.Errorf("store: tenant %q data: %w", clientKey, ErrNotFound)
+		}
+		b := tb.Bucket([]byte(bucket))
+		if b == nil {
+			return nil
+		}
+		if err := b.Delete(key); err != nil {
+			return fmt.Errorf("store: tenant %q delete %s/%x: %w", clientKey, bucket, key, dbErr(err))
+		}
+		return nil
+	})
+}
+
+// TenantSeal seals a tenant secret (org keys, app tokens) bound to both the
+// tenant and its purpose, so it opens only for that tenant and that use.
+func (s *Store) TenantSeal(clientKey, purpose string, plaintext []byte) ([]byte, error) {
+	ad, err := tenantPurposeAD(clientKey, purpose)
+	if err != nil {
+		return nil, err
+	}
+	return s.sealer.Seal(plaintext, ad)
+}
+
+// TenantOpen opens a value sealed by TenantSeal with the same clientKey and
+// purpose.
+func (s *Store) TenantOpen(clientKey, purpose string, sealed []byte) ([]byte, error) {
+	ad, err := tenantPurposeAD(clientKey, purpose)
+	if err != nil {
+		return nil, err
+	}
+	return s.sealer.Open(sealed, ad)
+}
+
+func tenantPurposeAD(clientKey, purpose string) ([]byte, error) {
+	if clientKey == "" || purpose == "" {
+		return nil, errors.New("store: tenant seal: client key and purpose must not be empty")
+	}
+	return []byte("tenant/" + clientKey + "/" + purpose), nil
+}
+
+func tenantBucket(tx *bolt.Tx, clientKey string) *bolt.Bucket {
+	return tx.Bucket(bucketTenantData).Bucket([]byte(clientKey))
+}
+
+func checkDataArgs(clientKey, bucket string, key []byte) error {
+	if clientKey == "" || bucket == "" || len(key) == 0 {
+		return errors.New("store: tenant data: client key, bucket and key must not be empty")
+	}
+	return nil
+}
