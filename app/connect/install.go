@@ -47,6 +47,7 @@ func NewInstallVerifier(c InstallVerifierConfig) (*InstallVerifier, error) {
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 			jwt.WithExpirationRequired(),
+			jwt.WithStrictDecoding(), // one token, one encoding: no padding-bit variants
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(c.ClockSkew),
 			jwt.WithTimeFunc(now),

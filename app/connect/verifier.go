@@ -69,6 +69,7 @@ func NewVerifier(c VerifierConfig) (*Verifier, error) {
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // never none, RS*, HS384…
 			jwt.WithExpirationRequired(),
+			jwt.WithStrictDecoding(), // one token, one encoding: no padding-bit variants
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(c.ClockSkew),
 			jwt.WithTimeFunc(now),
