@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"net/http"
@@ -157,16 +154,18 @@ func writeRestoreFile(ctx context.Context, tmp string, r io.Reader) error {
 func verifyRestoreFile(ctx context.Context, tmp string, sealer *Sealer) (err error) {
 	// bbolt trusts its file: it panics on some corruptions its checksums do
 	// not cover and faults on page references past the end of the file. A
-	// bad backup must fail the restore, not crash the operator's command, so
-	// turn faults into panics and panics into errors on this goroutine.
+	// bad backup must fail the restore, not crash the operator's command.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("store: restore: backup is corrupt: %v", r)
 		}
 	}()
-	if err := checkBoltFileSize(tmp); err != nil {
-		return err
+	// Structure first, on plain reads: once every page reference is known
+	// to be in range and acyclic, bbolt (and its Check, which runs on its
+	// own goroutine out of reach of the recover above) cannot fault.
+	if err := verifyBoltFile(tmp, true); err != nil {
+		return fmt.Errorf("store: restore: backup %w", err)
 	}
 	db, err := bolt.Open(tmp, fileMode, &bolt.Options{Timeout: defaultTimeout})
 	if err != nil {
@@ -175,14 +174,8 @@ func verifyRestoreFile(ctx context.Context, tmp string, sealer *Sealer) (err err
 	defer db.Close()
 
 	err = view(ctx, db, func(tx *bolt.Tx) error {
-		// tx.Check walks the file on a goroutine of its own, where a fault
-		// would kill the process. Reading every page here first means a
-		// bad page reference faults on this goroutine, recoverably.
-		if err := readEverything(tx); err != nil {
-			return fmt.Errorf("store: restore: backup is corrupt: %w", err)
-		}
 		var problems []error
-		for err := range tx.Check() {
+		for err := range tx.Check(bolt.WithKVStringer(lengthStringer{})) {
 			// Keep the message short; one corruption tends to cascade.
 			if len(problems) < 5 {
 				problems = append(problems, dbErr(err))
@@ -249,106 +242,10 @@ func installRestoreFile(tmp, dbPath string) error {
 	return syncDir(filepath.Dir(dbPath))
 }
 
-// bbolt's on-disk meta page (format version 2), in the machine's byte order
-// as bbolt writes it. Offsets are from the start of the page, after bbolt's
-// 16-byte page header.
-const (
-	boltMagic          = 0xED0CDAED
-	boltVersion        = 2
-	boltMetaOffset     = 16
-	boltMetaSumEnd     = boltMetaOffset + 56 // checksum covers the meta up to itself
-	boltMetaPageSize   = boltMetaOffset + 8
-	boltMetaHighWater  = boltMetaOffset + 40
-	boltMetaTxID       = boltMetaOffset + 48
-	boltMetaChecksum   = boltMetaSumEnd
-	boltMetaLen        = boltMetaChecksum + 8
-	boltMaxPageSizeLog = 14 // bbolt probes page sizes 1KiB << 0..14
-)
+// lengthStringer describes keys and values in Check's messages by length
+// only: a corrupted length would make bbolt's default hex dump read past
+// the end of the file, and keys and values may hold customer data.
+type lengthStringer struct{}
 
-// checkBoltFileSize refuses a file shorter than its own meta page says, the
-// signature of an interrupted download, with a message that says so; bbolt
-// itself would fault on the missing tail.
-func checkBoltFileSize(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("store: restore: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("store: restore: %w", err)
-	}
-
-	type meta struct{ pageSize, highWater, txid uint64 }
-	readMeta := func(off int64) (meta, bool) {
-		buf := make([]byte, boltMetaLen)
-		if _, err := f.ReadAt(buf, off); err != nil {
-			return meta{}, false
-		}
-		ne := binary.NativeEndian
-		h := fnv.New64a()
-		h.Write(buf[boltMetaOffset:boltMetaSumEnd])
-		if ne.Uint32(buf[boltMetaOffset:]) != boltMagic || ne.Uint32(buf[boltMetaOffset+4:]) != boltVersion ||
-			ne.Uint64(buf[boltMetaChecksum:]) != h.Sum64() {
-			return meta{}, false
-		}
-		return meta{
-			pageSize:  uint64(ne.Uint32(buf[boltMetaPageSize:])),
-			highWater: ne.Uint64(buf[boltMetaHighWater:]),
-			txid:      ne.Uint64(buf[boltMetaTxID:]),
-		}, true
-	}
-
-	// Like bbolt: the first meta page gives the page size; failing that,
-	// probe for the second one.
-	m0, ok0 := readMeta(0)
-	var m1 meta
-	var ok1 bool
-	if ok0 {
-		m1, ok1 = readMeta(int64(m0.pageSize))
-	} else {
-		for i := range boltMaxPageSizeLog + 1 {
-			if m1, ok1 = readMeta(1024 << i); ok1 {
-				break
-			}
-		}
-	}
-	var m meta
-	switch {
-	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
-		m = m1
-	case ok0:
-		m = m0
-	default:
-		// Not a format we can read; bbolt gets the final word.
-		return nil
-	}
-	if want := m.highWater * m.pageSize; uint64(fi.Size()) < want {
-		return fmt.Errorf("store: restore: backup is truncated: %d bytes, its header says %d", fi.Size(), want)
-	}
-	return nil
-}
-
-// readEverything reads every key and value of every bucket, which touches
-// every page reachable from the root.
-func readEverything(tx *bolt.Tx) error {
-	var sum uint32
-	var walk func(b *bolt.Bucket) error
-	walk = func(b *bolt.Bucket) error {
-		return b.ForEach(func(k, v []byte) error {
-			sum = crc32.Update(sum, crc32.IEEETable, k)
-			if v != nil {
-				sum = crc32.Update(sum, crc32.IEEETable, v)
-				return nil
-			}
-			child := b.Bucket(k)
-			if child == nil {
-				return fmt.Errorf("key %x is neither value nor bucket", k)
-			}
-			return walk(child)
-		})
-	}
-	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-		return walk(b)
-	})
-}
+func (lengthStringer) KeyToString(k []byte) string   { return fmt.Sprintf("<%d bytes>", len(k)) }
+func (lengthStringer) ValueToString(v []byte) string { return fmt.Sprintf("<%d bytes>", len(v)) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -165,6 +166,21 @@ func TestRestoreRefusesBadInput(t *testing.T) {
 		"another bbolt":  foreign,
 		"truncated half": backupOf(t, storetest.OpenOptions(t, store.Options{Sealer: sealer}))[:8192],
 	}
+	// Interrupted downloads: cut a larger backup at several points.
+	big := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	if err := big.PutTenant(t.Context(), sampleTenant("a")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := big.TenantPut(t.Context(), "a", "b", seqKey(i), bytes.Repeat([]byte{1}, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := backupOf(t, big)
+	for _, cut := range []int{100, 4096, 8192, len(full) / 2, len(full) - 4096, len(full) - 1} {
+		cases[fmt.Sprintf("truncated to %d of %d", cut, len(full))] = full[:cut]
+	}
+
 	for name, input := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -345,5 +361,98 @@ func assertNoRestoreTemp(t *testing.T, dir string) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, store.DBFileName+".restore-tmp")); !os.IsNotExist(err) {
 		t.Errorf("restore temp file left behind (stat: %v)", err)
+	}
+}
+
+// TestRestoreAfterChurn restores a database whose free pages hold stale
+// bytes from deleted large values, which must not be mistaken for damage.
+func TestRestoreAfterChurn(t *testing.T) {
+	sealer := storetest.NewSealer(t)
+	s := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	ctx := t.Context()
+	if err := s.PutTenant(ctx, sampleTenant("a")); err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte{0xff}, 5*4096+100)
+	for round := range 5 {
+		for i := range 20 {
+			if err := s.TenantPut(ctx, "a", "big", seqKey(i), big); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 20 {
+			if err := s.TenantDelete(ctx, "a", "big", seqKey(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 200 {
+			if err := s.TenantPut(ctx, "a", "small", seqKey(round*1000+i), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dir := t.TempDir()
+	if err := store.Restore(ctx, dir, bytes.NewReader(backupOf(t, s)), sealer); err != nil {
+		t.Fatal(err)
+	}
+	r := storetest.OpenOptions(t, store.Options{Dir: dir, Sealer: sealer})
+	if v, err := r.TenantGet(ctx, "a", "small", seqKey(4199)); err != nil || string(v) != "v" {
+		t.Errorf("restored value = %q, %v", v, err)
+	}
+}
+
+// TestRestoreSurvivesCorruption feeds Restore backups with random damage.
+// bbolt itself faults, loops or runs out of memory on many such files; the
+// restore must instead fail cleanly (or, for damage in unused space or in
+// value bytes, succeed), and a failure must leave nothing behind.
+func TestRestoreSurvivesCorruption(t *testing.T) {
+	sealer := storetest.NewSealer(t)
+	s := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	ctx := t.Context()
+	for _, ck := range []string{"a", "b"} {
+		if err := s.PutTenant(ctx, sampleTenant(ck)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := bytes.Repeat([]byte{0xab}, 3*4096)
+	for round := range 2 {
+		for i := range 5 {
+			if err := s.TenantPut(ctx, "a", "big", seqKey(i), big); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 3 {
+			if err := s.TenantDelete(ctx, "a", "big", seqKey(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 150 {
+			if err := s.TenantPut(ctx, "b", "small", seqKey(round*1000+i), bytes.Repeat([]byte{1}, 100)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	backup := backupOf(t, s)
+
+	rng := rand.New(rand.NewPCG(7, 11))
+	trials := 400
+	if testing.Short() {
+		trials = 50
+	}
+	for range trials {
+		c := bytes.Clone(backup)
+		for range 1 + rng.IntN(3) {
+			off := rng.IntN(len(c) - 8)
+			for j := range 1 + rng.IntN(8) {
+				c[off+j] = byte(rng.Uint32())
+			}
+		}
+		dir := t.TempDir()
+		if err := store.Restore(ctx, dir, bytes.NewReader(c), sealer); err != nil {
+			assertNoRestoreTemp(t, dir)
+			if _, err := os.Stat(filepath.Join(dir, store.DBFileName)); !os.IsNotExist(err) {
+				t.Fatalf("failed restore left a database behind: %v", err)
+			}
+		}
 	}
 }

@@ -25,7 +25,7 @@ const (
 	fingerprintDomain = "seatlens-seal-key-fingerprint"
 )
 
-var errUnseal = errors.New("store: sealed value cannot be opened (wrong key, wrong context or tampered)")
+var errUnseal = errors.New("sealed value cannot be opened (wrong key, wrong context or tampered with)")
 
 // LoadOrCreateSealKey returns the 32-byte key stored hex-encoded at path,
 // creating it on first use. Key material never appears in an error: a

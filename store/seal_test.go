@@ -269,8 +269,9 @@ func FuzzOpenSealed(f *testing.F) {
 	f.Add(append([]byte{2}, good[1:]...), []byte("ad"))
 	f.Fuzz(func(t *testing.T, sealed, ad []byte) {
 		pt, err := s.Open(sealed, ad)
-		if err == nil && (!bytes.Equal(sealed, good) || !bytes.Equal(ad, []byte("ad"))) {
-			// Forging a GCM tag by chance is not a realistic fuzz outcome.
+		// The only authentic inputs are seeds sealed above (in whichever
+		// fuzz process ran the setup); anything else opening means a forgery.
+		if err == nil && (string(pt) != "seed" || string(ad) != "ad") {
 			t.Fatalf("Open accepted forged input %x (plaintext %q)", sealed, pt)
 		}
 	})

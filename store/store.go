@@ -76,6 +76,7 @@ type Store struct {
 	sealer *Sealer
 	now    func() time.Time
 	path   string
+	cache  tenantCache
 }
 
 // Open opens (creating if needed) the database in o.Dir, brings its schema up
@@ -101,6 +102,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 
 	path := filepath.Join(o.Dir, DBFileName)
+	// Only the cheap size check: a full walk would slow every start. It is
+	// safe without the lock because bbolt grows the file before it commits
+	// a meta page that needs the room.
+	if err := verifyBoltFile(path, false); err != nil {
+		return nil, fmt.Errorf("store: database %s %w", path, err)
+	}
 	db, err := bolt.Open(path, fileMode, &bolt.Options{Timeout: o.Timeout, NoSync: o.NoSync})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, dbErr(err))

@@ -242,3 +242,25 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("a cancelled PutTenant wrote anyway: %v", err)
 	}
 }
+
+func TestOpenRefusesTruncatedFile(t *testing.T) {
+	sealer := storetest.NewSealer(t)
+	s := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	if err := s.PutTenant(t.Context(), sampleTenant("a")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if err := s.TenantPut(t.Context(), "a", "b", seqKey(i), bytes.Repeat([]byte{1}, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := backupOf(t, s)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, store.DBFileName), raw[:len(raw)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := store.Open(t.Context(), store.Options{Dir: dir, Sealer: sealer, NoSync: true})
+	if err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("Open of a truncated file: %v", err)
+	}
+}

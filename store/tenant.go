@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,15 +53,79 @@ type tenantRecord struct {
 // copied into another tenant's record will not open.
 func secretAD(clientKey string) []byte { return []byte("tenant/" + clientKey) }
 
-// Tenant returns the tenant with clientKey, or ErrNotFound.
+// Tenant returns the tenant with clientKey, or ErrNotFound. Every
+// authenticated request asks for its tenant, so decoded records are cached
+// in memory; every tenant write in this process invalidates the cache after
+// it commits, so an uninstall or a new secret takes effect at once.
 func (s *Store) Tenant(ctx context.Context, clientKey string) (Tenant, error) {
+	if err := ctx.Err(); err != nil {
+		return Tenant{}, err
+	}
+	if t, ok := s.cache.get(clientKey); ok {
+		return t, nil
+	}
+	gen := s.cache.generation()
 	var t Tenant
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		t, err = s.readTenant(tx, clientKey)
 		return err
 	})
+	if err == nil {
+		s.cache.put(clientKey, t, gen)
+	}
 	return t, err
+}
+
+// tenantCache holds decoded tenant records. A reader may only insert what
+// it read if no write committed since it started (gen unchanged); a writer
+// bumps gen and clears the map after committing, which also drops a stale
+// record a racing reader inserted just before.
+type tenantCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]Tenant
+}
+
+const maxCachedTenants = 10000
+
+func (c *tenantCache) get(k string) (Tenant, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[k]
+	return t, ok
+}
+
+func (c *tenantCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *tenantCache) put(k string, t Tenant, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedTenants {
+		c.m = map[string]Tenant{}
+	}
+	c.m[k] = t
+}
+
+func (c *tenantCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
+}
+
+// updateTenants runs a write transaction that changes tenant records and
+// invalidates the cache once it is over.
+func (s *Store) updateTenants(ctx context.Context, fn func(*bolt.Tx) error) error {
+	defer s.cache.invalidate()
+	return s.update(ctx, fn)
 }
 
 // TenantByInstallation finds a tenant by its Atlassian installationId, or
@@ -84,7 +149,7 @@ func (s *Store) TenantByInstallation(ctx context.Context, installationID string)
 // the tenant's data bucket if absent, so data written before an uninstall
 // survives a reinstall within the grace period.
 func (s *Store) PutTenant(ctx context.Context, t Tenant) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.updateTenants(ctx, func(tx *bolt.Tx) error {
 		return s.writeTenant(tx, t)
 	})
 }
@@ -92,7 +157,7 @@ func (s *Store) PutTenant(ctx context.Context, t Tenant) error {
 // UpdateTenant applies fn to the stored tenant in a single write
 // transaction. fn's error aborts the update and is returned unchanged.
 func (s *Store) UpdateTenant(ctx context.Context, clientKey string, fn func(*Tenant) error) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.updateTenants(ctx, func(tx *bolt.Tx) error {
 		t, err := s.readTenant(tx, clientKey)
 		if err != nil {
 			return err
@@ -111,7 +176,7 @@ func (s *Store) UpdateTenant(ctx context.Context, clientKey string, fn func(*Ten
 // together with its data and index entry, and returns their client keys.
 func (s *Store) PurgeUninstalled(ctx context.Context, cutoff time.Time) ([]string, error) {
 	var purged []string
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.updateTenants(ctx, func(tx *bolt.Tx) error {
 		tenants := tx.Bucket(bucketTenants)
 		var due []tenantRecord
 		err := tenants.ForEach(func(k, v []byte) error {
@@ -242,11 +307,14 @@ func (s *Store) writeTenant(tx *bolt.Tx, t Tenant) error {
 		oldInstallationID = rec.InstallationID
 	}
 
-	now := s.now()
+	now := s.now().UTC()
 	t.UpdatedAt = now
 	if t.InstalledAt.IsZero() {
 		t.InstalledAt = now
 	}
+	// Stored times are UTC so that a record reads back identical
+	// whatever zone the caller used.
+	t.InstalledAt, t.UninstalledAt = t.InstalledAt.UTC(), t.UninstalledAt.UTC()
 	// Keep the invariant PurgeUninstalled relies on: an uninstalled tenant
 	// always has a timestamp, an installed one never does.
 	switch {

@@ -2,9 +2,12 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -372,4 +375,46 @@ func TestTenantsSorted(t *testing.T) {
 	if want := []string{"B", "a", "m", "z"}; !reflect.DeepEqual(keys, want) {
 		t.Errorf("Tenants order %v, want %v", keys, want)
 	}
+}
+
+// TestTenantCacheNeverServesStaleRecords: reads racing writes always see
+// the last committed record once the write returns (an uninstall must
+// refuse the tenant's tokens at once).
+func TestTenantCacheNeverServesStaleRecords(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	if err := s.PutTenant(ctx, sampleTenant("c")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					if _, err := s.Tenant(ctx, "c"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := range 200 {
+		secret := fmt.Sprintf("secret-%d", i)
+		if err := s.UpdateTenant(ctx, "c", func(tn *store.Tenant) error { tn.SharedSecret = secret; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Tenant(ctx, "c")
+		if err != nil || got.SharedSecret != secret {
+			t.Fatalf("after update %d read %q, %v", i, got.SharedSecret, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }

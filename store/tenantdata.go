@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -108,7 +109,13 @@ func tenantPurposeAD(clientKey, purpose string) ([]byte, error) {
 	if clientKey == "" || purpose == "" {
 		return nil, errors.New("store: tenant seal: client key and purpose must not be empty")
 	}
-	return []byte("tenant/" + clientKey + "/" + purpose), nil
+	if strings.IndexByte(clientKey, 0) >= 0 || strings.IndexByte(purpose, 0) >= 0 {
+		return nil, errors.New("store: tenant seal: client key and purpose must not contain NUL")
+	}
+	// A NUL separator (never part of either) and a prefix distinct from the
+	// shared secret's "tenant/<clientKey>" keep every context unique, even
+	// for client keys that contain "/".
+	return []byte("tenant-data\x00" + clientKey + "\x00" + purpose), nil
 }
 
 func tenantBucket(tx *bolt.Tx, clientKey string) *bolt.Bucket {

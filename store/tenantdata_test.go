@@ -186,3 +186,19 @@ func TestTenantSealOpen(t *testing.T) {
 		t.Error("a store with another key opened the value")
 	}
 }
+
+// TestSealContextsDoNotCollide: the secret of tenant "a/b" and a value
+// sealed for tenant "a" with purpose "b" must not open as each other.
+func TestSealContextsDoNotCollide(t *testing.T) {
+	s := storetest.Open(t)
+	sealed, err := s.TenantSeal("a", "b", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TenantOpen("a/b", "x", sealed); err == nil {
+		t.Fatal("opened under another tenant and purpose")
+	}
+	if _, err := s.TenantSeal("a\x00", "b", []byte("x")); err == nil {
+		t.Fatal("NUL accepted in a client key")
+	}
+}
