@@ -17,6 +17,7 @@ import (
 	seatlens "github.com/seatlens/seatlens"
 	"github.com/seatlens/seatlens/app/config"
 	"github.com/seatlens/seatlens/app/connect"
+	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/lifecycle"
 	"github.com/seatlens/seatlens/app/webhook"
 	"github.com/seatlens/seatlens/descriptor"
@@ -43,6 +44,8 @@ type App struct {
 	descriptor descriptor.Descriptor
 	rendered   []byte // descriptor JSON for the configured base URL
 	basePath   string
+	httpClient *http.Client
+	tokens     *forge.Tokens
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -74,7 +77,7 @@ func New(cfg config.Serve, d Deps) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, store: d.Store, log: d.Logger, now: d.Now,
-		descriptor: tpl.Descriptor(), rendered: rendered, basePath: basePath,
+		descriptor: tpl.Descriptor(), rendered: rendered, basePath: basePath, httpClient: d.HTTPClient,
 	}
 	if err := a.build(d); err != nil {
 		return nil, err
@@ -162,8 +165,15 @@ func (a *App) build(d Deps) error {
 		}
 	}
 
-	// The panel's API: context tokens are accepted here and only here.
-	api := g.Group("/api", connect.Middleware(requests, true))
+	fit, err := a.buildForge()
+	if err != nil {
+		return err
+	}
+	a.registerForge(g, fit)
+
+	// The panel's API: context tokens and Forge Invocation Tokens are
+	// accepted here and only here.
+	api := g.Group("/api", a.apiAuth(fit, requests))
 	api.GET("/tenant", a.apiTenant)
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 // TestDescriptorRoutesAreServed reads the root atlassian-connect.json (the
 // file Atlassian will be given) and proves every URL it declares is a
 // route of the real router, authenticated, and that the router serves no
-// other POST route Atlassian could be pointed at by mistake.
+// other POST route than those and the manifest's Forge endpoints.
 func TestDescriptorRoutesAreServed(t *testing.T) {
 	raw, err := os.ReadFile("../atlassian-connect.json")
 	if err != nil {
@@ -56,9 +56,21 @@ func TestDescriptorRoutesAreServed(t *testing.T) {
 				t.Errorf("%s %s unauthenticated: %d, want 401", r.Method, r.Path, rec.Code)
 			}
 		}
+		// The manifest's Forge Remote endpoints are served and refuse
+		// requests without a Forge Invocation Token.
+		for _, ep := range descriptor.ForgeEndpoints() {
+			key := "POST " + h.path + ep.Path
+			declared[key] = true
+			if !registered[key] {
+				t.Errorf("%s: Forge endpoint %q is not a registered route", base, key)
+			}
+			if rec := h.do("POST", ep.Path, `{}`, nil); rec.Code != http.StatusUnauthorized {
+				t.Errorf("%s unauthenticated: %d, want 401", ep.Path, rec.Code)
+			}
+		}
 		for key := range registered {
 			if strings.HasPrefix(key, "POST ") && !declared[key] {
-				t.Errorf("%s: POST route %q is not in the descriptor", base, key)
+				t.Errorf("%s: POST route %q is neither in the descriptor nor in the manifest", base, key)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/seatlens/seatlens/app/config"
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/connect/connecttest"
+	"github.com/seatlens/seatlens/app/forge/forgetest"
 	"github.com/seatlens/seatlens/store"
 	"github.com/seatlens/seatlens/store/storetest"
 )
@@ -30,6 +32,8 @@ type harness struct {
 	app  *App
 	st   *store.Store
 	keys *connecttest.KeyServer
+	jwks *forgetest.JWKSServer
+	cfg  config.Serve
 	base string // our base URL
 	path string // its path
 	logs *syncBuffer
@@ -61,18 +65,27 @@ func newHarness(t testing.TB, base string) *harness {
 	h.path, _ = connect.BasePath(base)
 	h.keys = connecttest.NewKeyServer(t)
 	h.keys.Serve("kid-1", connecttest.PublicPEM(&connecttest.Key(0).PublicKey))
+	h.jwks = forgetest.NewJWKSServer(t)
+	h.jwks.Set(map[string]*rsa.PublicKey{"forge-1": &connecttest.Key(0).PublicKey})
 	h.st = storetest.Open(t)
-	cfg := config.Serve{
+	h.cfg = config.Serve{
 		Addr: "127.0.0.1:0", BaseURL: base, DataDir: t.TempDir(), InstallKeysURL: h.keys.URL,
 		LogFormat: "json", LogLevel: "debug", ClockSkew: 30 * time.Second,
 		UninstallGrace: 30 * 24 * time.Hour, BodyLimit: 1 << 20,
+		ForgeAppID: forgetest.AppID, ForgeJWKSURL: h.jwks.URL,
 	}
-	a, err := New(cfg, Deps{Store: h.st, Logger: zerolog.New(h.logs), Now: h.clock})
+	h.rebuild()
+	return h
+}
+
+// rebuild builds a new App on the harness store, as a restart would.
+func (h *harness) rebuild() {
+	h.t.Helper()
+	a, err := New(h.cfg, Deps{Store: h.st, Logger: zerolog.New(h.logs), Now: h.clock})
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
 	h.app = a
-	return h
 }
 
 func (h *harness) clock() time.Time {

@@ -53,20 +53,20 @@ type Modules struct {
 
 // Page is an adminPages or configurePage module.
 type Page struct {
-	Key        string      `json:"key"`
-	Name       I18n        `json:"name"`
-	URL        string      `json:"url"`
-	Conditions []Condition `json:"conditions,omitempty"`
+	Key        string      `json:"key" yaml:"key"`
+	Name       I18n        `json:"name" yaml:"name"`
+	URL        string      `json:"url" yaml:"url"`
+	Conditions []Condition `json:"conditions,omitempty" yaml:"conditions,omitempty"`
 }
 
 // I18n is a translatable text.
 type I18n struct {
-	Value string `json:"value"`
+	Value string `json:"value" yaml:"value"`
 }
 
 // Condition is a module display condition such as user_is_admin.
 type Condition struct {
-	Condition string `json:"condition"`
+	Condition string `json:"condition" yaml:"condition"`
 }
 
 // Webhook subscribes to a product event.
@@ -214,7 +214,7 @@ func CheckBaseURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopbackHost(u.Hostname()) {
 			return fmt.Errorf("baseUrl %q: http is allowed only for a loopback host", raw)
 		}
 		if u.Port() == "" {
@@ -225,7 +225,10 @@ func CheckBaseURL(raw string) error {
 	return fmt.Errorf("baseUrl %q must use https", raw)
 }
 
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host is "localhost" or a loopback IP: the
+// one case where plain http is acceptable (local development, the
+// simulated site).
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ const (
 	DefaultClockSkew      = 30 * time.Second // atlassian-connect-spring-boot's leeway
 	DefaultUninstallGrace = 30 * 24 * time.Hour
 	DefaultSealKeyName    = "seal.key"
+	DefaultForgeJWKSURL   = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
 )
 
 // Serve is the configuration of `seatlens serve`.
@@ -40,6 +42,11 @@ type Serve struct {
 	ClockSkew      time.Duration
 	UninstallGrace time.Duration
 	BodyLimit      int64 // bytes, for every request
+
+	// Forge Remote. Without ForgeAppID, Forge Invocation Tokens are refused.
+	ForgeAppID     string // ari:cloud:ecosystem::app/<uuid> or the bare uuid
+	ForgeJWKSURL   string
+	ForgeICJWKSURL string // Isolated Cloud JWKS URL template with {icLabel}; empty refuses IC tokens
 }
 
 // Register adds the serve flags to fs.
@@ -55,6 +62,9 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 	fs.Var((*Duration)(&c.UninstallGrace), "uninstall-grace", "how long an uninstalled tenant's data is kept before it is purged (e.g. 30d, 12h)")
 	c.UninstallGrace = DefaultUninstallGrace
 	fs.Int64Var(&c.BodyLimit, "body-limit", 1<<20, "largest request body accepted, in bytes")
+	fs.StringVar(&c.ForgeAppID, "forge-app-id", "", "Forge app id from `forge register` (ari:cloud:ecosystem::app/<uuid>); empty: Forge Remote calls are refused")
+	fs.StringVar(&c.ForgeJWKSURL, "forge-jwks-url", DefaultForgeJWKSURL, "JWKS that signs Forge Invocation Tokens")
+	fs.StringVar(&c.ForgeICJWKSURL, "forge-ic-jwks-url", "", "Isolated Cloud JWKS URL template containing {icLabel} (from Atlassian at IC onboarding)")
 }
 
 func (c *Serve) registerData(fs *flag.FlagSet) {
@@ -94,6 +104,15 @@ func (c *Serve) Validate() error {
 	if c.UninstallGrace < 0 || c.UninstallGrace > 3650*24*time.Hour {
 		return fmt.Errorf("--uninstall-grace %s: want 0..3650d", c.UninstallGrace)
 	}
+	if c.ForgeAppID != "" && !forgeAppID.MatchString(c.ForgeAppID) {
+		return fmt.Errorf("--forge-app-id %q: want ari:cloud:ecosystem::app/<uuid> or the uuid", c.ForgeAppID)
+	}
+	if u, err := url.Parse(c.ForgeJWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("--forge-jwks-url %q must be an absolute http(s) URL", c.ForgeJWKSURL)
+	}
+	if c.ForgeICJWKSURL != "" && (strings.Count(c.ForgeICJWKSURL, "{icLabel}") != 1 || !strings.HasPrefix(c.ForgeICJWKSURL, "https://")) {
+		return fmt.Errorf("--forge-ic-jwks-url %q must be an https URL containing {icLabel} once", c.ForgeICJWKSURL)
+	}
 	if c.BodyLimit < 64<<10 || c.BodyLimit > 64<<20 {
 		return fmt.Errorf("--body-limit %d: want 65536..67108864 bytes", c.BodyLimit)
 	}
@@ -109,6 +128,8 @@ func (c *Serve) validateData() error {
 	}
 	return nil
 }
+
+var forgeAppID = regexp.MustCompile(`^(ari:cloud:ecosystem::app/)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Data is the configuration of commands that only need the data folder
 // (backup, restore).

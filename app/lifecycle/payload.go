@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/seatlens/seatlens/descriptor"
 )
 
 // MaxPayloadBytes bounds a lifecycle body; real ones are under 2 KiB.
@@ -163,20 +164,11 @@ func siteURL(name, v string, required bool) error {
 	case "https":
 		return nil
 	case "http":
-		if IsLoopbackHost(u.Hostname()) {
+		if descriptor.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 	}
 	return fmt.Errorf("%s must use https (http only for a loopback host)", name)
-}
-
-// IsLoopbackHost reports whether host is localhost or a loopback IP.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func clip(s string) string {

@@ -98,16 +98,16 @@ func decode(r io.Reader, event string) (Event, error) {
 	if in.WebhookEvent != event {
 		return Event{}, apperr.E(op, apperr.Invalid, fmt.Sprintf("webhookEvent %q delivered to the %s route", in.WebhookEvent, event), nil)
 	}
-	if err := checkAccountID(in.User.AccountID); err != nil {
+	if err := CheckAccountID(in.User.AccountID); err != nil {
 		return Event{}, apperr.E(op, apperr.Invalid, err.Error(), nil)
 	}
 	ts, _ := in.Timestamp.Int64()
 	return Event{Name: event, AccountID: in.User.AccountID, Timestamp: ts}, nil
 }
 
-// checkAccountID accepts Atlassian account ids ("557058:uuid", 24-hex,
+// CheckAccountID accepts Atlassian account ids ("557058:uuid", 24-hex,
 // "qm:…"): printable ASCII without spaces or slashes, at most 128 bytes.
-func checkAccountID(id string) error {
+func CheckAccountID(id string) error {
 	if id == "" {
 		return errors.New("user.accountId is required")
 	}

@@ -22,6 +22,8 @@ Usage:
   seatlens serve   --base-url URL [flags]   run the app server Atlassian talks to
   seatlens backup  --out FILE [--data DIR]  consistent copy of the data (works while serving)
   seatlens restore --from FILE [--data DIR] restore a backup into an empty data folder
+  seatlens manifest [--base-url URL] [--forge-app-id ID]
+                                            print the Connect-on-Forge manifest.yml
   seatlens version                          print the build version
 
 Every flag has an environment twin: --base-url is SEATLENS_BASE_URL.
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return backup(ctx, rest, stdout, stderr, getenv)
 	case "restore":
 		return restore(ctx, rest, stderr, getenv)
+	case "manifest":
+		return manifest(ctx, rest, stdout, stderr, getenv)
 	case "version":
 		return version(stdout)
 	case "help", "-h", "--help":

@@ -148,3 +148,21 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 		t.Fatalf("%s mode %v, want %v", path, fi.Mode().Perm(), want)
 	}
 }
+
+func TestManifestCommand(t *testing.T) {
+	root, err := os.ReadFile("../../manifest.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, context.Background(), nil, "manifest")
+	if err != nil || out != string(root) {
+		t.Fatalf("`seatlens manifest` differs from the committed manifest.yml (%v)", err)
+	}
+	out, _, err = runCmd(t, context.Background(), nil, "manifest", "--base-url", "https://seatlens.acme.io", "--forge-app-id", "11111111-2222-3333-4444-555555555555")
+	if err != nil || !strings.Contains(out, "baseUrl: https://seatlens.acme.io") || !strings.Contains(out, "id: ari:cloud:ecosystem::app/11111111-2222-3333-4444-555555555555") {
+		t.Fatalf("manifest: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, context.Background(), nil, "manifest", "--forge-app-id", "nope"); !errors.Is(err, errUsage) {
+		t.Fatalf("bad app id: %v", err)
+	}
+}
