@@ -105,13 +105,10 @@ func (a *App) build(d Deps) error {
 	e.Server.IdleTimeout = 120 * time.Second
 	a.e = e
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		Generator: newRequestID,
-		RequestIDHandler: func(c echo.Context, id string) {
-			l := a.log.With().Str("request_id", id).Logger()
-			c.SetRequest(c.Request().WithContext(l.WithContext(c.Request().Context())))
-		},
-	}))
+	// The client's address as the socket sees it: X-Forwarded-For and
+	// X-Real-IP are client-controlled unless a trusted proxy is configured.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(a.requestID)
 	e.Use(a.accessLog())
 	e.Use(recoverPanics)
 	e.Use(securityHeaders(a.cfg.BaseURL))
@@ -146,7 +143,10 @@ func (a *App) build(d Deps) error {
 	}
 
 	// Every other descriptor route: HS256 with a qsh bound to the request.
-	requestAuth := connect.Middleware(requests, false)
+	requestAuth, err := connect.Middleware(requests, false)
+	if err != nil {
+		return err
+	}
 	pages := map[string]bool{}
 	for _, r := range a.descriptor.Routes() {
 		switch r.Kind {
@@ -173,7 +173,11 @@ func (a *App) build(d Deps) error {
 
 	// The panel's API: context tokens and Forge Invocation Tokens are
 	// accepted here and only here.
-	api := g.Group("/api", a.apiAuth(fit, requests))
+	apiAuth, err := a.apiAuth(fit, requests)
+	if err != nil {
+		return err
+	}
+	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
 	return nil
 }

@@ -108,8 +108,11 @@ func (a *App) forgeAppEvent(c echo.Context) error {
 
 // apiAuth admits the panel's API calls: a Forge Invocation Token (Bearer)
 // from Forge UI, or a Connect JWT (context token or qsh-bound).
-func (a *App) apiAuth(v *forge.Verifier, requests *connect.Verifier) echo.MiddlewareFunc {
-	connectAuth := connect.Middleware(requests, true)
+func (a *App) apiAuth(v *forge.Verifier, requests *connect.Verifier) (echo.MiddlewareFunc, error) {
+	connectAuth, err := connect.Middleware(requests, true)
+	if err != nil {
+		return nil, err
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		viaConnect := connectAuth(next)
 		return func(c echo.Context) error {
@@ -123,7 +126,7 @@ func (a *App) apiAuth(v *forge.Verifier, requests *connect.Verifier) echo.Middle
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
-	}
+	}, nil
 }
 
 // installations maps a Forge installation to its installed Connect

@@ -74,20 +74,23 @@ func TestBadPayloadsAre400AndStoreNothing(t *testing.T) {
 		return b.json()
 	}
 	cases := map[string]string{
-		"not json":             "{",
-		"array":                "[]",
-		"trailing data":        newInstallBody("client-a", "secret-a", "installed").json() + "{}",
-		"wrong eventType":      mut(func(b installBody) { b["eventType"] = "uninstalled" }),
-		"other app key":        mut(func(b installBody) { b["key"] = "com.other.app" }),
-		"no clientKey":         mut(func(b installBody) { delete(b, "clientKey") }),
-		"no sharedSecret":      mut(func(b installBody) { delete(b, "sharedSecret") }),
-		"huge sharedSecret":    mut(func(b installBody) { b["sharedSecret"] = strings.Repeat("s", 600) }),
-		"http baseUrl":         mut(func(b installBody) { b["baseUrl"] = "http://client-a.atlassian.net" }),
-		"relative baseUrl":     mut(func(b installBody) { b["baseUrl"] = "/jira" }),
-		"baseUrl with query":   mut(func(b installBody) { b["baseUrl"] = "https://a.atlassian.net/?x=1" }),
-		"no productType":       mut(func(b installBody) { delete(b, "productType") }),
-		"clientKey not string": mut(func(b installBody) { b["clientKey"] = 42 }),
-		"control chars":        mut(func(b installBody) { b["clientKey"] = "client\n-a" }),
+		"not json":              "{",
+		"array":                 "[]",
+		"trailing data":         newInstallBody("client-a", "secret-a", "installed").json() + "{}",
+		"wrong eventType":       mut(func(b installBody) { b["eventType"] = "uninstalled" }),
+		"other app key":         mut(func(b installBody) { b["key"] = "com.other.app" }),
+		"no clientKey":          mut(func(b installBody) { delete(b, "clientKey") }),
+		"no sharedSecret":       mut(func(b installBody) { delete(b, "sharedSecret") }),
+		"huge sharedSecret":     mut(func(b installBody) { b["sharedSecret"] = strings.Repeat("s", 600) }),
+		"http baseUrl":          mut(func(b installBody) { b["baseUrl"] = "http://client-a.atlassian.net" }),
+		"not an Atlassian host": mut(func(b installBody) { b["baseUrl"] = "https://evil.example.com" }),
+		"lookalike host":        mut(func(b installBody) { b["baseUrl"] = "https://atlassian.net.evil.example" }),
+		"bare suffix":           mut(func(b installBody) { b["baseUrl"] = "https://.atlassian.net" }),
+		"relative baseUrl":      mut(func(b installBody) { b["baseUrl"] = "/jira" }),
+		"baseUrl with query":    mut(func(b installBody) { b["baseUrl"] = "https://a.atlassian.net/?x=1" }),
+		"no productType":        mut(func(b installBody) { delete(b, "productType") }),
+		"clientKey not string":  mut(func(b installBody) { b["clientKey"] = 42 }),
+		"control chars":         mut(func(b installBody) { b["clientKey"] = "client\n-a" }),
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -99,6 +102,11 @@ func TestBadPayloadsAre400AndStoreNothing(t *testing.T) {
 	if ts, err := h.st.Tenants(context.Background()); err != nil || len(ts) != 0 {
 		t.Fatalf("bad payloads stored tenants: %v %v", ts, err)
 	}
+	tok = jwtHeader(h.lifecycleToken("client-a", "installed", nil))
+	// A customer's own display domain is fine; the baseUrl is what matters.
+	withDisplay := newInstallBody("client-a", "secret-a", "installed")
+	withDisplay["displayUrl"] = "https://jira.customer.example"
+	expectStatus(t, h.do("POST", "/lifecycle/installed", withDisplay.json(), tok), http.StatusNoContent)
 	// A loopback http baseUrl is allowed (the simulated site).
 	b := newInstallBody("client-a", "secret-a", "installed")
 	b["baseUrl"] = "http://127.0.0.1:9999"
@@ -226,4 +234,31 @@ func TestEnabledDisabled(t *testing.T) {
 	expectStatus(t, h.install("client-b", "secret-b"), http.StatusNoContent)
 	hdr = jwtHeader(h.requestToken("client-b", "secret-b", "POST", "/lifecycle/disabled"))
 	expectStatus(t, h.do("POST", "/lifecycle/disabled", newInstallBody("client-a", "", "disabled").json(), hdr), http.StatusUnauthorized)
+}
+
+// TestInstallationIDCannotBeTakenOver: the body is not signed, and Forge
+// invocations find their tenant by installationId, so one tenant's
+// install must not capture another installed tenant's id.
+func TestInstallationIDCannotBeTakenOver(t *testing.T) {
+	h := newHarness(t, "https://seatlens.example.com")
+	ctx := context.Background()
+	expectStatus(t, h.install("client-a", "secret-a"), http.StatusNoContent)
+	b := newInstallBody("client-b", "secret-b", "installed")
+	b["installationId"] = installationOf("client-a")
+	expectStatus(t, h.do("POST", "/lifecycle/installed", b.json(), jwtHeader(h.lifecycleToken("client-b", "installed", nil))), http.StatusConflict)
+	if ten, err := h.st.TenantByInstallation(ctx, installationOf("client-a")); err != nil || ten.ClientKey != "client-a" {
+		t.Fatalf("installation now maps to %+v %v", ten, err)
+	}
+	// Once A is uninstalled, the id may move (Atlassian reissues ids).
+	expectStatus(t, h.uninstall("client-a"), http.StatusNoContent)
+	expectStatus(t, h.do("POST", "/lifecycle/installed", b.json(), jwtHeader(h.lifecycleToken("client-b", "installed", nil))), http.StatusNoContent)
+}
+
+func TestContextTokensAreRefusedOnLifecycle(t *testing.T) {
+	h := newHarness(t, "https://seatlens.example.com")
+	expectStatus(t, h.install("client-a", "secret-a"), http.StatusNoContent)
+	for _, ev := range []string{"enabled", "disabled"} {
+		rec := h.do("POST", "/lifecycle/"+ev, newInstallBody("client-a", "", ev).json(), jwtHeader(h.contextToken("client-a", "secret-a")))
+		expectStatus(t, rec, http.StatusUnauthorized)
+	}
 }

@@ -24,11 +24,24 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// requestID gives every request an id of our own (an incoming X-Request-Id
+// is ignored: it is client-controlled and unbounded), returns it in the
+// response and puts a logger carrying it into the request context.
+func (a *App) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := newRequestID()
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		l := a.log.With().Str("request_id", id).Logger()
+		c.SetRequest(c.Request().WithContext(l.WithContext(c.Request().Context())))
+		return next(c)
+	}
+}
+
 // accessLog writes one line per request: id, method, path (never the query,
 // which carries the jwt), status, latency, tenant, and why it failed.
 func (a *App) accessLog() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogLatency: true, LogMethod: true, LogURIPath: true, LogRequestID: true,
+		LogStatus: true, LogLatency: true, LogMethod: true, LogURIPath: true,
 		LogRemoteIP: true, LogError: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			lvl := zerolog.InfoLevel
@@ -39,7 +52,7 @@ func (a *App) accessLog() echo.MiddlewareFunc {
 				lvl = zerolog.WarnLevel
 			}
 			ev := a.log.WithLevel(lvl).
-				Str("request_id", v.RequestID).Str("method", v.Method).Str("path", v.URIPath).
+				Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).Str("method", v.Method).Str("path", v.URIPath).
 				Int("status", v.Status).Dur("latency", v.Latency).Str("remote_ip", v.RemoteIP)
 			if p, ok := connect.PrincipalFrom(c.Request().Context()); ok {
 				ev = ev.Str("client_key", p.ClientKey).Stringer("auth", p.Kind)

@@ -83,7 +83,7 @@ func (t *SigningTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if req.Body != nil {
 		defer req.Body.Close() // RoundTrip must close the body, even on error
 	}
-	if !t.sameSite(req.URL) {
+	if !t.sameSite(req.URL) || (req.Host != "" && !strings.EqualFold(req.Host, t.base.Host)) {
 		return nil, fmt.Errorf("%w: %s://%s", ErrForeignHost, req.URL.Scheme, req.URL.Host)
 	}
 	token, err := t.Token(req.Method, req.URL)

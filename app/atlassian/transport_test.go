@@ -150,6 +150,18 @@ func TestSignsOnlyForTheTenantSite(t *testing.T) {
 	}
 }
 
+func TestRefusesAHostOverride(t *testing.T) {
+	tr := newTransport(t, "https://site.atlassian.net", roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		t.Fatal("a request with another Host header was sent")
+		return nil, nil
+	}))
+	req, _ := http.NewRequest("GET", "https://site.atlassian.net/rest/api/3/myself", nil)
+	req.Host = "other.atlassian.net"
+	if _, err := tr.RoundTrip(req); !errors.Is(err, ErrForeignHost) {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestReplacesACallerAuthorizationHeader(t *testing.T) {
 	var got []string
 	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {

@@ -196,8 +196,8 @@ func (d *Duration) String() string {
 func (d *Duration) Set(s string) error {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseInt(days, 10, 32)
-		if err != nil || n < 0 {
-			return fmt.Errorf("%q: want a whole number of days such as 30d", s)
+		if err != nil || n < 0 || n > 100*365 { // beyond a century the nanoseconds overflow
+			return fmt.Errorf("%q: want a whole number of days such as 30d (at most 36500d)", s)
 		}
 		*d = Duration(time.Duration(n) * 24 * time.Hour)
 		return nil

@@ -73,6 +73,7 @@ func TestBadConfigurationIsOneClearLine(t *testing.T) {
 		"unknown flag":       {[]string{"--bogus"}, nil, "bogus"},
 		"stray argument":     {[]string{"--base-url", "https://a.example.com", "extra"}, nil, "extra"},
 		"negative grace":     {[]string{"--base-url", "https://a.example.com", "--uninstall-grace", "-1h"}, nil, "--uninstall-grace"},
+		"overflowing grace":  {[]string{"--base-url", "https://a.example.com", "--uninstall-grace", "213504d"}, nil, "uninstall-grace"},
 		"body limit too low": {[]string{"--base-url", "https://a.example.com", "--body-limit", "10"}, nil, "--body-limit"},
 	}
 	for name, tc := range cases {

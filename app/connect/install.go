@@ -15,10 +15,13 @@ import (
 // InstallVerifier checks the RS256 tokens Atlassian signs the installed and
 // uninstalled callbacks with (signed install, connect-protocol.md §2.3).
 type InstallVerifier struct {
-	keys     *InstallKeys
-	baseURL  string // our base URL without a trailing "/"
-	basePath string
-	parser   *jwt.Parser
+	keys       *InstallKeys
+	baseURL    string // our base URL without a trailing "/"
+	basePath   string
+	parser     *jwt.Parser
+	unverified *jwt.Parser
+	now        func() time.Time
+	skew       time.Duration
 }
 
 // InstallVerifierConfig configures an InstallVerifier.
@@ -43,7 +46,8 @@ func NewInstallVerifier(c InstallVerifierConfig) (*InstallVerifier, error) {
 		now = time.Now
 	}
 	return &InstallVerifier{
-		keys: c.Keys, baseURL: base, basePath: basePath,
+		keys: c.Keys, baseURL: base, basePath: basePath, now: now, skew: c.ClockSkew,
+		unverified: jwt.NewParser(jwt.WithStrictDecoding()),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 			jwt.WithExpirationRequired(),
@@ -55,14 +59,21 @@ func NewInstallVerifier(c InstallVerifierConfig) (*InstallVerifier, error) {
 	}, nil
 }
 
-// Verify authenticates a lifecycle request signed by Atlassian and returns
-// the clientKey it was issued for. The caller must still check that it
-// equals the clientKey in the body.
-func (v *InstallVerifier) Verify(ctx context.Context, r *http.Request) (Principal, error) {
+// Verify authenticates a lifecycle request signed by Atlassian for the
+// tenant clientKey (the clientKey of the request body).
+//
+// The claims are checked before the signature as well as after it: the
+// key URL is built from the kid of a token nobody has verified yet, so a
+// token that could not pass anyway (expired, another audience, another
+// tenant, another request) must not make the app fetch anything.
+func (v *InstallVerifier) Verify(ctx context.Context, r *http.Request, clientKey string) (Principal, error) {
 	const op = "connect.verifyInstall"
 	token, err := ExtractToken(r)
 	if err != nil {
 		return Principal{}, apperr.E(op, apperr.Unauthorized, "signed install: "+err.Error(), nil)
+	}
+	if err := v.precheck(r, token, clientKey); err != nil {
+		return Principal{}, err
 	}
 	var (
 		claims Claims
@@ -91,16 +102,42 @@ func (v *InstallVerifier) Verify(ctx context.Context, r *http.Request) (Principa
 	if err != nil {
 		return Principal{}, apperr.E(op, apperr.Unauthorized, "signed install: "+reason(err), err)
 	}
-	if claims.Issuer == "" {
-		return Principal{}, apperr.E(op, apperr.Unauthorized, "signed install JWT has no iss", nil)
-	}
-	if !v.audienceOK(claims.Audience) {
-		return Principal{}, apperr.E(op, apperr.Unauthorized, "signed install JWT aud is not this app's base URL", nil)
-	}
-	if claims.QSH == "" || !MatchQSH(r, v.basePath, claims.QSH) {
-		return Principal{}, apperr.E(op, apperr.Unauthorized, "signed install JWT qsh does not match this request", nil)
+	if err := v.checkClaims(r, &claims, clientKey); err != nil {
+		return Principal{}, err
 	}
 	return Principal{ClientKey: claims.Issuer, AccountID: claims.Subject, Kind: KindInstall}, nil
+}
+
+// precheck applies checkClaims and the expiry check to the unverified
+// claims, so that nothing is fetched for a token that cannot pass.
+func (v *InstallVerifier) precheck(r *http.Request, token, clientKey string) error {
+	const op = "connect.verifyInstall"
+	var claims Claims
+	if _, _, err := v.unverified.ParseUnverified(token, &claims); err != nil {
+		return apperr.E(op, apperr.Unauthorized, "signed install: JWT is malformed", err)
+	}
+	if claims.ExpiresAt == nil {
+		return apperr.E(op, apperr.Unauthorized, "signed install: JWT lacks a required claim (exp)", nil)
+	}
+	if !v.now().Before(claims.ExpiresAt.Add(v.skew)) {
+		return apperr.E(op, apperr.Unauthorized, "signed install: JWT has expired", nil)
+	}
+	return v.checkClaims(r, &claims, clientKey)
+}
+
+func (v *InstallVerifier) checkClaims(r *http.Request, claims *Claims, clientKey string) error {
+	const op = "connect.verifyInstall"
+	switch {
+	case claims.Issuer == "":
+		return apperr.E(op, apperr.Unauthorized, "signed install JWT has no iss", nil)
+	case claims.Issuer != clientKey:
+		return apperr.E(op, apperr.Unauthorized, "clientKey in the payload does not match the signed token", nil)
+	case !v.audienceOK(claims.Audience):
+		return apperr.E(op, apperr.Unauthorized, "signed install JWT aud is not this app's base URL", nil)
+	case claims.QSH == "" || !MatchQSH(r, v.basePath, claims.QSH):
+		return apperr.E(op, apperr.Unauthorized, "signed install JWT qsh does not match this request", nil)
+	}
+	return nil
 }
 
 // audienceOK accepts aud as a string or an array (ClaimStrings handles

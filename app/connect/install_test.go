@@ -3,6 +3,7 @@ package connect_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -94,7 +95,7 @@ func TestInstallVerifier(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := v.Verify(context.Background(), installRequest(c.token, c.target))
+			p, err := v.Verify(context.Background(), installRequest(c.token, c.target), "client-a")
 			if c.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -129,7 +130,7 @@ func TestInstallKeysCacheAndBounds(t *testing.T) {
 		ks.Serve(kid, pemBytes)
 	}
 	now := t0
-	keys, err := connect.NewInstallKeys(connect.InstallKeysConfig{BaseURL: ks.URL, MaxEntries: 2, Now: func() time.Time { return now }})
+	keys, err := connect.NewInstallKeys(connect.InstallKeysConfig{BaseURL: ks.URL, MaxEntries: 2, FetchesPerSecond: 1000, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,9 +138,17 @@ func TestInstallKeysCacheAndBounds(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
-		go func() { defer wg.Done(); _, _ = keys.Key(ctx, "a") }()
+		go func() {
+			defer wg.Done()
+			if _, err := keys.Key(ctx, "a"); err != nil {
+				t.Error(err)
+			}
+		}()
 	}
 	wg.Wait()
+	if ks.Fetches() != 1 {
+		t.Fatalf("8 concurrent callers caused %d fetches, want 1", ks.Fetches())
+	}
 	before := ks.Fetches()
 	for range 5 {
 		if _, err := keys.Key(ctx, "a"); err != nil {
@@ -160,6 +169,7 @@ func TestInstallKeysCacheAndBounds(t *testing.T) {
 
 	// Failures: non-2xx is an error, remembered briefly, then retried.
 	ks.FailWith(http.StatusServiceUnavailable)
+	now = now.Add(time.Second) // refill the fetch budget
 	if _, err := keys.Key(ctx, "d"); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("want a 503 error, got %v", err)
 	}
@@ -172,6 +182,58 @@ func TestInstallKeysCacheAndBounds(t *testing.T) {
 	now = now.Add(time.Minute)
 	if _, err := keys.Key(ctx, "d"); err != nil {
 		t.Fatalf("after the back-off the key should load: %v", err)
+	}
+}
+
+// TestInstallKeysResistAbuse: the kid comes from an unverified token, so
+// unknown kids are rate limited and a caller that hangs up cannot make a
+// real key fail for the next caller.
+func TestInstallKeysResistAbuse(t *testing.T) {
+	ks := connecttest.NewKeyServer(t)
+	ks.Serve("real", connecttest.PublicPEM(&connecttest.Key(0).PublicKey))
+	now := t0
+	keys, _ := connect.NewInstallKeys(connect.InstallKeysConfig{BaseURL: ks.URL, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	for i := range 50 {
+		keys.Key(ctx, fmt.Sprintf("made-up-%d", i))
+	}
+	if n := ks.Fetches(); n > 4 {
+		t.Fatalf("50 made-up kids caused %d fetches; want at most the burst of 4", n)
+	}
+	// A caller that cancels at once does not poison the kid.
+	now = now.Add(10 * time.Second)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := keys.Key(cctx, "real"); err == nil {
+		t.Fatal("a cancelled caller got a key")
+	}
+	if _, err := keys.Key(ctx, "real"); err != nil {
+		t.Fatalf("the real key failed after another caller hung up: %v", err)
+	}
+}
+
+// TestInstallPrecheckFetchesNothing: a token that cannot pass (wrong aud,
+// other tenant, expired, wrong qsh) never makes the app fetch a key.
+func TestInstallPrecheckFetchesNothing(t *testing.T) {
+	ks := connecttest.NewKeyServer(t)
+	v := newInstallVerifier(t, ks, appBase, t0)
+	target := "/lifecycle/installed"
+	for name, mutate := range map[string]func(*connect.Claims){
+		"wrong aud":   func(c *connect.Claims) { c.Audience = jwt.ClaimStrings{"https://evil.example"} },
+		"other iss":   func(c *connect.Claims) { c.Issuer = "client-b" },
+		"expired":     func(c *connect.Claims) { c.ExpiresAt = jwt.NewNumericDate(t0.Add(-time.Hour)) },
+		"wrong qsh":   func(c *connect.Claims) { c.QSH = strings.Repeat("a", 64) },
+		"missing exp": func(c *connect.Claims) { c.ExpiresAt = nil },
+	} {
+		c := connecttest.InstallClaims("client-a", appBase, "POST", target, "", t0)
+		mutate(c)
+		tok := connecttest.Sign(t, jwt.SigningMethodRS256, connecttest.Key(0), c, map[string]any{"kid": "kid-" + strings.ReplaceAll(name, " ", "-")})
+		if _, err := v.Verify(context.Background(), installRequest(tok, target), "client-a"); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if ks.Fetches() != 0 {
+		t.Fatalf("%d key fetches for tokens that could not pass", ks.Fetches())
 	}
 }
 
@@ -294,7 +356,7 @@ func TestAcceptsAtlassianJWTTokens(t *testing.T) {
 			iv := newInstallVerifierAt(t, ks.URL, c.BaseURL, at)
 			r := httptest.NewRequest(c.Method, c.BaseURL+strings.TrimPrefix(c.URL, basePathOf(c.BaseURL)), strings.NewReader(string(c.Body)))
 			r.Header.Set("Authorization", "JWT "+c.Token)
-			p, err := iv.Verify(context.Background(), r)
+			p, err := iv.Verify(context.Background(), r, g.ClientKey)
 			if err != nil {
 				t.Fatalf("refused: %v", err)
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
 // DefaultInstallKeysURL is Atlassian's install-keys service
@@ -40,19 +41,34 @@ func ValidKid(kid string) bool {
 
 // InstallKeys fetches and caches the RSA public keys that verify signed
 // install tokens. Keys are immutable per kid, so positive answers are kept
-// (bounded, least recently used out); failures are remembered briefly so a
-// flood of unknown kids cannot turn the app into a request amplifier.
+// (bounded, least recently used out). Fetching is guarded because the kid
+// comes from a token nobody has verified yet: one fetch per kid at a time,
+// on a context of its own (a caller hanging up cannot fail it), failures
+// remembered briefly, and fetches of keys not yet cached rate limited
+// overall, so a flood of made-up kids cannot turn the app into a request
+// amplifier or keep a real key out of the cache.
 type InstallKeys struct {
 	base        *url.URL
 	client      *http.Client
+	timeout     time.Duration
 	now         func() time.Time
 	maxEntries  int
 	negativeTTL time.Duration
+	limiter     *rate.Limiter
 
 	mu       sync.Mutex
 	lru      *list.List // of *keyEntry, front = most recent
 	entries  map[string]*list.Element
 	failures map[string]time.Time
+	inflight map[string]*keyCall
+	fetches  int
+}
+
+// keyCall is one fetch in flight that every caller for that kid waits on.
+type keyCall struct {
+	done chan struct{}
+	key  *rsa.PublicKey
+	err  error
 }
 
 type keyEntry struct {
@@ -63,10 +79,13 @@ type keyEntry struct {
 // InstallKeysConfig configures InstallKeys.
 type InstallKeysConfig struct {
 	BaseURL    string        // e.g. DefaultInstallKeysURL; keys are at BaseURL/<kid>
-	Timeout    time.Duration // per fetch; default 5s
-	Client     *http.Client  // default: a client with Timeout
+	Timeout    time.Duration // per fetch, whatever the client's own timeout; default 5s
+	Client     *http.Client  // default: http.DefaultClient (Timeout bounds each fetch)
 	MaxEntries int           // cache bound; default 128
-	Now        func() time.Time
+	// FetchesPerSecond bounds fetches of keys that are not cached yet
+	// (burst 4); default 1. Atlassian rotates its install key rarely.
+	FetchesPerSecond float64
+	Now              func() time.Time
 }
 
 // NewInstallKeys validates the configuration.
@@ -81,17 +100,22 @@ func NewInstallKeys(c InstallKeysConfig) (*InstallKeys, error) {
 		c.Timeout = 5 * time.Second
 	}
 	if c.Client == nil {
-		c.Client = &http.Client{Timeout: c.Timeout}
+		c.Client = http.DefaultClient
 	}
 	if c.MaxEntries <= 0 {
 		c.MaxEntries = 128
+	}
+	if c.FetchesPerSecond <= 0 {
+		c.FetchesPerSecond = 1
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	return &InstallKeys{
-		base: u, client: c.Client, now: c.Now, maxEntries: c.MaxEntries, negativeTTL: 30 * time.Second,
-		lru: list.New(), entries: map[string]*list.Element{}, failures: map[string]time.Time{},
+		base: u, client: c.Client, timeout: c.Timeout, now: c.Now, maxEntries: c.MaxEntries, negativeTTL: 30 * time.Second,
+		limiter: rate.NewLimiter(rate.Limit(c.FetchesPerSecond), 4),
+		lru:     list.New(), entries: map[string]*list.Element{}, failures: map[string]time.Time{},
+		inflight: map[string]*keyCall{},
 	}, nil
 }
 
@@ -122,30 +146,56 @@ func (k *InstallKeys) Key(ctx context.Context, kid string) (*rsa.PublicKey, erro
 		k.mu.Unlock()
 		return nil, errors.New("install key recently failed to load; not retrying yet")
 	}
+	call, ok := k.inflight[kid]
+	if !ok {
+		if !k.limiter.AllowN(k.now(), 1) {
+			k.mu.Unlock()
+			return nil, errors.New("too many install key fetches; try again shortly")
+		}
+		call = &keyCall{done: make(chan struct{})}
+		k.inflight[kid] = call
+		k.fetches++
+		go k.run(kid, keyURL, call)
+	}
 	k.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.key, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
 
-	key, err := k.fetch(ctx, keyURL)
+// run fetches one key on a context of its own and publishes the result.
+func (k *InstallKeys) run(kid, keyURL string, call *keyCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
+	defer cancel()
+	call.key, call.err = k.fetch(ctx, keyURL)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if err != nil {
+	delete(k.inflight, kid)
+	defer close(call.done)
+	if call.err != nil {
 		if len(k.failures) >= k.maxEntries {
 			clear(k.failures)
 		}
 		k.failures[kid] = k.now()
-		return nil, err
+		return
 	}
 	delete(k.failures, kid)
-	if el, ok := k.entries[kid]; ok { // fetched concurrently
-		k.lru.MoveToFront(el)
-		return el.Value.(*keyEntry).key, nil
-	}
-	k.entries[kid] = k.lru.PushFront(&keyEntry{kid: kid, key: key})
+	k.entries[kid] = k.lru.PushFront(&keyEntry{kid: kid, key: call.key})
 	for k.lru.Len() > k.maxEntries {
 		oldest := k.lru.Back()
 		k.lru.Remove(oldest)
 		delete(k.entries, oldest.Value.(*keyEntry).kid)
 	}
-	return key, nil
+}
+
+// Fetches counts fetches started (tests and metrics).
+func (k *InstallKeys) Fetches() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fetches
 }
 
 func (k *InstallKeys) fetch(ctx context.Context, keyURL string) (*rsa.PublicKey, error) {

@@ -1,6 +1,8 @@
 package connect
 
 import (
+	"errors"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/seatlens/seatlens/app/apperr"
@@ -9,9 +11,9 @@ import (
 // Middleware authenticates every request of the routes it wraps with a
 // tenant HS256 token and stores the Principal in the request context.
 // allowContext admits context tokens and must be set only for /api.
-func Middleware(v *Verifier, allowContext bool) echo.MiddlewareFunc {
+func Middleware(v *Verifier, allowContext bool) (echo.MiddlewareFunc, error) {
 	if v == nil {
-		panic("connect: Middleware needs a verifier") // wiring error, caught at start-up
+		return nil, errors.New("connect: Middleware needs a verifier")
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -27,5 +29,5 @@ func Middleware(v *Verifier, allowContext bool) echo.MiddlewareFunc {
 			c.SetRequest(r.WithContext(WithPrincipal(r.Context(), p)))
 			return next(c)
 		}
-	}
+	}, nil
 }

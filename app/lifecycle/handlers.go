@@ -17,6 +17,7 @@ import (
 // Tenants is the part of the store the lifecycle needs.
 type Tenants interface {
 	Tenant(ctx context.Context, clientKey string) (store.Tenant, error)
+	TenantByInstallation(ctx context.Context, installationID string) (store.Tenant, error)
 	PutTenant(ctx context.Context, t store.Tenant) error
 	UpdateTenant(ctx context.Context, clientKey string, fn func(*store.Tenant) error) error
 }
@@ -85,17 +86,25 @@ func (h *Handlers) installed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.Install.Verify(ctx, c.Request())
-	if err != nil {
-		return err
-	}
-	if err := signedBy(op, p, body); err != nil {
+	if _, err := h.Install.Verify(ctx, c.Request(), body.ClientKey); err != nil {
 		return err
 	}
 	prev, err := h.Tenants.Tenant(ctx, body.ClientKey)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	// The body is not covered by the signature (qsh covers method and path
+	// only), and Forge invocations find their tenant by installationId: a
+	// payload must not take over the id of another installed tenant.
+	if body.InstallationID != "" {
+		owner, err := h.Tenants.TenantByInstallation(ctx, body.InstallationID)
+		switch {
+		case err == nil && owner.ClientKey != body.ClientKey && owner.Installed:
+			return apperr.E(op, apperr.Conflict, "installationId belongs to another installed tenant", nil)
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
 	}
 	now := h.Now().UTC()
 	t := store.Tenant{
@@ -128,11 +137,7 @@ func (h *Handlers) uninstalled(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.Install.Verify(ctx, c.Request())
-	if err != nil {
-		return err
-	}
-	if err := signedBy(op, p, body); err != nil {
+	if _, err := h.Install.Verify(ctx, c.Request(), body.ClientKey); err != nil {
 		return err
 	}
 	now := h.Now().UTC()
@@ -156,6 +161,10 @@ func (h *Handlers) uninstalled(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// enabled and disabled only record the flag. A disabled app's pages and
+// webhooks are not called by Jira, and apps registered on Forge receive
+// neither callback (connect-protocol.md §2.1), so refusing a disabled
+// tenant's requests would add a failure mode without closing any hole.
 func (h *Handlers) enabled(c echo.Context) error {
 	return h.toggle(c, "lifecycle.enabled", EventEnabled, true)
 }

@@ -88,7 +88,7 @@ const (
 // are safe to return to the caller.
 func (p Payload) Validate(event, appKey string) error {
 	if p.EventType != event {
-		return fmt.Errorf("eventType %q does not match the %s callback", p.EventType, event)
+		return fmt.Errorf("eventType %q does not match the %s callback", clip(p.EventType), event)
 	}
 	if p.Key != appKey {
 		return fmt.Errorf("payload key %q is not this app (%s)", clip(p.Key), appKey)
@@ -99,13 +99,13 @@ func (p Payload) Validate(event, appKey string) error {
 	if err := token("sharedSecret", p.SharedSecret, maxSecretLen, event == EventInstalled); err != nil {
 		return err
 	}
-	if err := siteURL("baseUrl", p.BaseURL, true); err != nil {
+	if err := siteURL("baseUrl", p.BaseURL, true, true); err != nil {
 		return err
 	}
-	if err := siteURL("displayUrl", p.DisplayURL, false); err != nil {
+	if err := siteURL("displayUrl", p.DisplayURL, false, false); err != nil {
 		return err
 	}
-	if err := siteURL("displayUrlServicedeskHelpCenter", p.DisplayURLServicedeskHelpCenter, false); err != nil {
+	if err := siteURL("displayUrlServicedeskHelpCenter", p.DisplayURLServicedeskHelpCenter, false, false); err != nil {
 		return err
 	}
 	if p.ProductType == "" || len(p.ProductType) > 32 || strings.Trim(p.ProductType, "abcdefghijklmnopqrstuvwxyz-") != "" {
@@ -145,8 +145,10 @@ func token(name, v string, max int, required bool) error {
 
 // siteURL accepts an absolute https URL, or http on a loopback host (the
 // simulated site and local development), without credentials, query or
-// fragment.
-func siteURL(name, v string, required bool) error {
+// fragment. atlassianOnly restricts https hosts to Atlassian Cloud's: the
+// baseUrl is where the app sends the tenant's signed requests, while
+// display URLs may be a customer's own domain.
+func siteURL(name, v string, required, atlassianOnly bool) error {
 	if v == "" {
 		if required {
 			return fmt.Errorf("%s is required", name)
@@ -160,15 +162,33 @@ func siteURL(name, v string, required bool) error {
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return fmt.Errorf("%s must be an absolute URL without credentials, query or fragment", name)
 	}
-	switch u.Scheme {
-	case "https":
+	host := strings.ToLower(u.Hostname())
+	if descriptor.IsLoopbackHost(host) {
+		if u.Scheme == "https" || u.Scheme == "http" {
+			return nil // the simulated site and local development
+		}
+	} else if u.Scheme == "https" && (!atlassianOnly || atlassianHost(host)) {
 		return nil
-	case "http":
-		if descriptor.IsLoopbackHost(u.Hostname()) {
-			return nil
+	}
+	if !atlassianOnly {
+		return fmt.Errorf("%s must use https (http only for a loopback host)", name)
+	}
+	return fmt.Errorf("%s must be an https URL on an Atlassian Cloud host (%s), or a loopback URL", name, strings.Join(siteDomains, ", "))
+}
+
+// siteDomains are the host suffixes of Atlassian Cloud sites: production,
+// Atlassian's staging and FedRAMP hosts (connect-protocol.md §2.3). Like
+// ACE's host whitelist, this stops a replayed install token from pointing
+// a tenant's shared secret at a host that is not Atlassian's.
+var siteDomains = []string{".atlassian.net", ".jira.com", ".jira-dev.com", ".atlassian-us-gov-mod.net", ".atlassian-stg-fedm.net"}
+
+func atlassianHost(host string) bool {
+	for _, d := range siteDomains {
+		if strings.HasSuffix(host, d) && len(host) > len(d) {
+			return true
 		}
 	}
-	return fmt.Errorf("%s must use https (http only for a loopback host)", name)
+	return false
 }
 
 func clip(s string) string {

@@ -96,7 +96,11 @@ func decode(r io.Reader, event string) (Event, error) {
 		return Event{}, apperr.E(op, apperr.Invalid, "webhook body is not the JSON of a user event", err)
 	}
 	if in.WebhookEvent != event {
-		return Event{}, apperr.E(op, apperr.Invalid, fmt.Sprintf("webhookEvent %q delivered to the %s route", in.WebhookEvent, event), nil)
+		name := in.WebhookEvent
+		if len(name) > 64 {
+			name = name[:64] + "…"
+		}
+		return Event{}, apperr.E(op, apperr.Invalid, fmt.Sprintf("webhookEvent %q delivered to the %s route", name, event), nil)
 	}
 	if err := CheckAccountID(in.User.AccountID); err != nil {
 		return Event{}, apperr.E(op, apperr.Invalid, err.Error(), nil)

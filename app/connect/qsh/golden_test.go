@@ -58,7 +58,7 @@ func TestAtlassianJWTGolden(t *testing.T) {
 				t.Fatalf("qsh %s, want %s", h, c.QSH)
 			}
 			// Java order agrees except where encoding reorders names.
-			if java := Canonical(c.Method, path, query, ctx); java != got && c.Name != "key-ordering-encoded-keys" {
+			if java := Canonical(c.Method, path, query, ctx); java != got && c.Name != "key-ordering-encoded-keys" && c.Name != "utf16-order-keys" {
 				t.Fatalf("Java and Node orders differ unexpectedly: %q vs %q", java, got)
 			}
 		})

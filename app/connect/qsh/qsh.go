@@ -35,6 +35,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // ContextQSH is the fixed claim carried by context JWTs (AP.context.getToken)
@@ -179,14 +181,16 @@ func writeCanonicalQuery(b *strings.Builder, params []param, byDecodedName bool)
 			continue
 		}
 		vals := slices.Clone(p.values)
-		slices.Sort(vals) // by decoded value: vector 22 (".1,.2,%3A1,%3A2")
+		// By decoded value (vector 22: ".1,.2,%3A1,%3A2"), in UTF-16 code
+		// unit order as Java's String.compareTo and JavaScript's sort do.
+		slices.SortFunc(vals, compareUTF16)
 		for i, v := range vals {
 			vals[i] = Encode(v)
 		}
 		list = append(list, encoded{raw: p.name, name: Encode(p.name), values: vals})
 	}
 	if byDecodedName {
-		slices.SortFunc(list, func(a, b encoded) int { return strings.Compare(a.raw, b.raw) })
+		slices.SortFunc(list, func(a, b encoded) int { return compareUTF16(a.raw, b.raw) })
 	} else {
 		slices.SortFunc(list, func(a, b encoded) int { return strings.Compare(a.name, b.name) })
 	}
@@ -238,9 +242,11 @@ func unreserved(c byte) bool {
 // formDecode turns "+" into a space and decodes %XX. A malformed escape is
 // kept literally, as Node's querystring does, so that a request carrying
 // one is still hashed deterministically instead of being rejected here.
+// Bytes that are not valid UTF-8 become U+FFFD, as Java's and Node's
+// decoders into UTF-16 strings make them.
 func formDecode(s string) string {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s
+		return validUTF8(s)
 	}
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -254,7 +260,61 @@ func formDecode(s string) string {
 			out = append(out, c)
 		}
 	}
-	return string(out)
+	return validUTF8(string(out))
+}
+
+// validUTF8 replaces each byte that is not part of a valid UTF-8 sequence
+// with U+FFFD.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s { // ranging yields RuneError for each invalid byte
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// compareUTF16 orders strings by their UTF-16 code units, the order of
+// Java's String.compareTo and JavaScript's default sort. It differs from
+// Go's byte order only between supplementary-plane characters (surrogate
+// pairs, 0xD800–0xDFFF) and characters from U+E000 to U+FFFF.
+func compareUTF16(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			ua, ub := firstUnit(ra), firstUnit(rb)
+			if ua != ub {
+				return cmpInt(ua, ub)
+			}
+			// Same high surrogate: compare the low surrogates.
+			_, la := utf16.EncodeRune(ra)
+			_, lb := utf16.EncodeRune(rb)
+			return cmpInt(la, lb)
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmpInt(len(a), len(b))
+}
+
+func firstUnit(r rune) rune {
+	if r >= 0x10000 {
+		hi, _ := utf16.EncodeRune(r)
+		return hi
+	}
+	return r
+}
+
+func cmpInt[T int | rune](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func isHex(c byte) bool {

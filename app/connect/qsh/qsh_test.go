@@ -197,3 +197,30 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// TestUTF16Order: values and Node-ordered names sort as Java and
+// JavaScript sort them (verified against atlassian-jwt 2.0.3: an emoji
+// sorts before U+FF01).
+func TestUTF16Order(t *testing.T) {
+	got := Canonical("GET", "/p", "q=%EF%BC%81&q=%F0%9F%98%80", "")
+	if want := "GET&/p&q=%F0%9F%98%80,%EF%BC%81"; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	got = CanonicalNodeOrder("GET", "/p", "%EF%BC%81=1&%F0%9F%98%80=2", "")
+	if want := "GET&/p&%F0%9F%98%80=2&%EF%BC%81=1"; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	for _, c := range []struct{ a, b string }{{"a", "b"}, {"", "a"}, {"ab", "abc"}, {"\U0001F600", "\uFF01"}, {"\U0001F600", "\U0001F601"}, {"z", "\u00e9"}} {
+		if compareUTF16(c.a, c.b) >= 0 || compareUTF16(c.b, c.a) <= 0 {
+			t.Errorf("%q should sort before %q", c.a, c.b)
+		}
+	}
+}
+
+// TestInvalidUTF8BecomesReplacementCharacter: Node and Java decode %FF to
+// U+FFFD, which encodes as %EF%BF%BD.
+func TestInvalidUTF8BecomesReplacementCharacter(t *testing.T) {
+	if got, want := Canonical("GET", "/p", "q=%FF&r=a%C3", ""), "GET&/p&q=%EF%BF%BD&r=a%EF%BF%BD"; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}

@@ -98,6 +98,9 @@ const qshInputs = [
   ['malformed-percent-in-value', 'GET', '/p?a=%zz', appBaseUrl],
   ['duplicate-key-via-encoding', 'GET', '/p?a=2&%61=1', appBaseUrl],
   ['proto-key-dropped', 'GET', '/p?__proto__=1&a=2', appBaseUrl],
+  ['utf16-order-values', 'GET', '/p?q=%EF%BC%81&q=%F0%9F%98%80', appBaseUrl],
+  ['utf16-order-keys', 'GET', '/p?%EF%BC%81=1&%F0%9F%98%80=2', appBaseUrl],
+  ['invalid-utf8-escape', 'GET', '/p?q=%FF&r=a%C3', appBaseUrl],
 ];
 
 const qshCases = qshInputs.map(([name, method, url, baseUrl]) => ({
