@@ -28,7 +28,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener, shutdownTimeout time.Dur
 	if err != nil {
 		return err
 	}
-	adminSrv := &http.Server{Handler: a.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	// The backup is a snapshot file streamed after its read transaction
+	// ended; the write timeout only bounds how long a client that stops
+	// reading keeps that file open.
+	adminSrv := &http.Server{Handler: a.adminHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Hour}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)

@@ -175,7 +175,7 @@ func TestManifestCarriesTheDescriptor(t *testing.T) {
 // manifest declares all of them. The credential table of DESIGN.md §4 is
 // covered in full.
 func TestProductOperationScopesMatchAtlassianOpenAPI(t *testing.T) {
-	raw, err := os.ReadFile("testdata/jira-platform-openapi.subset.json")
+	raw, err := os.ReadFile("../app/sitesim/openapi/jira-platform.json") // the simulated site embeds the same copy
 	if err != nil {
 		t.Fatal(err)
 	}

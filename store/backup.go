@@ -35,6 +35,13 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 // BackupHandler serves Backup for `seatlens backup`, which reaches it over a
 // local unix socket while the server runs. Content-Length is exact, so a
 // client can tell a truncated copy from a complete one.
+//
+// The snapshot goes to a temporary file in the data folder first and only
+// then to the client. Streaming straight from the read transaction let a
+// client that stops reading hold the transaction open indefinitely; bbolt
+// cannot remap a growing file while any read transaction is open, so the
+// next large write stalled and every read queued behind it. A snapshot
+// costs disk space equal to the database for the duration of the request.
 func (s *Store) BackupHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -42,25 +49,111 @@ func (s *Store) BackupHandler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		started := false
-		err := s.view(r.Context(), func(tx *bolt.Tx) error {
-			h := w.Header()
-			h.Set("Content-Type", "application/octet-stream")
-			h.Set("Content-Length", strconv.FormatInt(tx.Size(), 10))
-			h.Set("Content-Disposition", `attachment; filename="`+DBFileName+`"`)
-			h.Set("Cache-Control", "no-store")
-			started = true
-			if _, err := tx.WriteTo(ctxWriter{r.Context(), w}); err != nil {
-				return fmt.Errorf("store: backup: %w", dbErr(err))
-			}
-			return nil
-		})
-		if err != nil && !started {
+		f, size, err := s.snapshot(r.Context())
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
+		defer removeSnapshot(f)
+		h := w.Header()
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Length", strconv.FormatInt(size, 10))
+		h.Set("Content-Disposition", `attachment; filename="`+DBFileName+`"`)
+		h.Set("Cache-Control", "no-store")
 		// Once streaming has begun the status is sent; the short body
-		// against Content-Length is how the client learns of the failure.
+		// against Content-Length is how the client learns of a failure.
+		_, _ = io.Copy(ctxWriter{r.Context(), w}, f)
 	})
+}
+
+// snapshot writes a backup to a new temporary file in the data folder: it
+// is private (0700, and CreateTemp makes the file 0600), which matters as
+// the copy holds every sealed secret and all tenant data. The caller must
+// removeSnapshot the file, which is positioned at its start.
+func (s *Store) snapshot(ctx context.Context) (_ *os.File, _ int64, err error) {
+	f, err := os.CreateTemp(filepath.Dir(s.path), backupTmpPattern)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: backup: create temp file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			removeSnapshot(f)
+		}
+	}()
+	if _, err := s.Backup(ctx, f); err != nil {
+		return nil, 0, err
+	}
+	// The file, not the count Backup reports, is what the client gets.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: backup: stat temp file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, fmt.Errorf("store: backup: rewind temp file: %w", err)
+	}
+	return f, fi.Size(), nil
+}
+
+// removeSnapshot closes and deletes a snapshot file. Close comes first
+// because Windows cannot remove an open file; Open removes any leftover.
+func removeSnapshot(f *os.File) {
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+}
+
+// BackupFile writes a copy of the database in dir to w without a running
+// server, for `seatlens backup` when the server is down. It only reads: the
+// file is opened read-only, with no sealer, migrations or seal check, so a
+// backup taken from an old or damaged data folder leaves it exactly as it
+// was. A running server holds the file lock, which makes this ErrLocked;
+// use the server's BackupHandler then.
+func BackupFile(ctx context.Context, dir string, w io.Writer) (n int64, err error) {
+	if dir == "" {
+		return 0, errors.New("store: backup: dir is empty")
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	path := filepath.Join(dir, DBFileName)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	// bbolt would try to initialise an empty file, and fail on the
+	// read-only descriptor with a confusing message.
+	if fi.Size() == 0 {
+		return 0, fmt.Errorf("store: backup: database %s is empty", path)
+	}
+	if err := verifyBoltFile(path, false); err != nil {
+		return 0, fmt.Errorf("store: backup: database %s %w", path, err)
+	}
+	// The pre-check cannot see every corruption, and this is the command
+	// an operator reaches for when something is already wrong: a damaged
+	// page must fail the backup, not crash it.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: backup: database %s is corrupt: %v", path, r)
+		}
+	}()
+	db, err := bolt.Open(path, fileMode, &bolt.Options{ReadOnly: true, Timeout: defaultTimeout})
+	if err != nil {
+		return 0, fmt.Errorf("store: backup: open %s: %w", path, dbErr(err))
+	}
+	defer db.Close()
+	err = view(ctx, db, func(tx *bolt.Tx) error {
+		// Not a seatlens database: nothing Restore would accept.
+		if tx.Bucket(bucketMeta) == nil {
+			return fmt.Errorf("store: backup: %s is not a seatlens database (no meta bucket)", path)
+		}
+		var err error
+		n, err = tx.WriteTo(ctxWriter{ctx, w})
+		if err != nil {
+			return fmt.Errorf("store: backup: %w", dbErr(err))
+		}
+		return nil
+	})
+	return n, err
 }
 
 // ctxWriter lets a long copy notice cancellation between writes.

@@ -2,10 +2,14 @@ package store_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -46,6 +51,11 @@ func TestBackupWhileWritingThenRestore(t *testing.T) {
 		wg      sync.WaitGroup
 		written [writers]atomic.Int64
 	)
+	// However the test ends, the writers stop before the store closes.
+	t.Cleanup(func() {
+		stop.Store(true)
+		wg.Wait()
+	})
 	for w := range writers {
 		wg.Go(func() {
 			ck := fmt.Sprint("tenant-", w)
@@ -59,9 +69,7 @@ func TestBackupWhileWritingThenRestore(t *testing.T) {
 		})
 	}
 	for w := range writers {
-		for written[w].Load() < 50 {
-			runtime.Gosched()
-		}
+		waitFor(t, fmt.Sprint("writer ", w, " to write 50 keys"), func() bool { return written[w].Load() >= 50 })
 	}
 
 	var buf bytes.Buffer
@@ -75,9 +83,7 @@ func TestBackupWhileWritingThenRestore(t *testing.T) {
 	// Keep writing a little after the snapshot was taken.
 	for w := range writers {
 		target := written[w].Load() + 20
-		for written[w].Load() < target {
-			runtime.Gosched()
-		}
+		waitFor(t, fmt.Sprint("writer ", w, " to write past the snapshot"), func() bool { return written[w].Load() >= target })
 	}
 	stop.Store(true)
 	wg.Wait()
@@ -297,6 +303,9 @@ func TestBackupHandler(t *testing.T) {
 	if cl, _ := strconv.Atoi(resp.Header.Get("Content-Length")); cl != len(body) || cl == 0 {
 		t.Errorf("Content-Length %q, body %d bytes", resp.Header.Get("Content-Length"), len(body))
 	}
+	// Close waits for the handler, which deletes its snapshot on the way out.
+	srv.Close()
+	assertNoBackupTemp(t, filepath.Dir(s.Path()))
 
 	dir := t.TempDir()
 	if err := store.Restore(ctx, dir, bytes.NewReader(body), sealer); err != nil {
@@ -322,6 +331,7 @@ func TestBackupHandlerClosedStore(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", rec.Code)
 	}
+	assertNoBackupTemp(t, filepath.Dir(s.Path()))
 }
 
 func backupOf(t *testing.T, s *store.Store) []byte {
@@ -454,5 +464,347 @@ func TestRestoreSurvivesCorruption(t *testing.T) {
 				t.Fatalf("failed restore left a database behind: %v", err)
 			}
 		}
+	}
+}
+
+// TestBackupHandlerStalledClient is a client of the admin socket that asks
+// for a backup and never reads it. The backup used to stream straight out
+// of a bbolt read transaction, so the stalled client kept the transaction
+// open; the next write that had to grow the memory map then waited for it
+// forever, and every read queued behind that write.
+func TestBackupHandlerStalledClient(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := t.Context()
+	if err := s.PutTenant(ctx, sampleTenant("a")); err != nil {
+		t.Fatal(err)
+	}
+	// Several times the loopback socket buffers, so the response cannot
+	// all be sent before the client stops reading.
+	const seeded = 20 << 20
+	chunk := bytes.Repeat([]byte{0x5a}, 1<<20)
+	for i := range seeded / len(chunk) {
+		if err := s.TenantPut(ctx, "a", "blob", seqKey(i), chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dbSize := fileSize(t, s.Path())
+
+	var sent, length atomic.Int64
+	h := s.BackupHandler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(countingWriter{w, &sent, &length}, r)
+	}))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	// A tiny receive window makes the stall come sooner.
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096)
+	}
+	if _, err := io.WriteString(conn, "GET /backup HTTP/1.1\r\nHost: seatlens\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait until the handler has sent part of the backup and then stopped.
+	var last int64
+	steady := 0
+	waitFor(t, "the backup stream to stall", func() bool {
+		time.Sleep(50 * time.Millisecond)
+		n := sent.Load()
+		if n > 0 && n >= length.Load() {
+			t.Fatalf("the whole backup (%d bytes) went out; the test needs a larger database", n)
+		}
+		if n > 0 && n == last {
+			steady++
+		} else {
+			steady = 0
+		}
+		last = n
+		return steady >= 4
+	})
+
+	// bbolt maps the file in powers of two (below 1 GiB), so the mapping
+	// is at most nextPow2(dbSize) bytes and holds the 20 MiB of data
+	// written so far. Writing the difference, and a little more, makes
+	// bbolt remap, which waits for every open read transaction.
+	mapped := int64(1) << bits.Len64(uint64(dbSize-1))
+	grow := int((mapped-seeded)/int64(len(chunk))) + 2
+	ops := []func() error{}
+	for i := range grow {
+		ops = append(ops, func() error { return s.TenantPut(ctx, "a", "grow", seqKey(i), chunk) })
+	}
+	ops = append(ops,
+		func() error { return s.PutTenant(ctx, sampleTenant("b")) },
+		// PutTenant emptied the tenant cache, so this reads the database.
+		func() error { _, err := s.Tenant(ctx, "b"); return err },
+		func() error { _, err := s.TenantGet(ctx, "a", "blob", seqKey(0)); return err },
+	)
+	// Each operation gets its own deadline, so a slow machine doing many
+	// writes does not fail the test; only one that blocks does.
+	finished := make(chan error)
+	go func() {
+		for _, op := range ops {
+			select {
+			case finished <- op():
+			case <-ctx.Done(): // the test has given up
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	for i := range ops {
+		select {
+		case err := <-finished:
+			if err != nil {
+				t.Fatalf("operation %d of %d: %v", i+1, len(ops), err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("operation %d of %d blocked for 2s behind a stalled backup client", i+1, len(ops))
+		}
+	}
+	t.Logf("%d writes and reads took %v during the stall", len(ops), time.Since(start))
+	if fileSize(t, s.Path()) <= dbSize {
+		t.Fatal("the database did not grow")
+	}
+
+	// Hanging up ends the handler, which must take its snapshot with it.
+	_ = conn.Close()
+	srv.Close()
+	assertNoBackupTemp(t, filepath.Dir(s.Path()))
+}
+
+// countingWriter counts the body bytes a handler has handed to the
+// connection and records the Content-Length it announced.
+type countingWriter struct {
+	http.ResponseWriter
+	n, length *atomic.Int64
+}
+
+func (w countingWriter) Write(p []byte) (int, error) {
+	if w.length.Load() == 0 {
+		cl, _ := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64)
+		w.length.Store(cl)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n.Add(int64(n))
+	return n, err
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+func assertNoBackupTemp(t *testing.T, dir string) {
+	t.Helper()
+	left, err := filepath.Glob(filepath.Join(dir, store.DBFileName+".backup-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("backup temp files left behind: %v", left)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds so
+// that a broken precondition (a writer that died, say) fails instead of
+// hanging the test binary.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if t.Failed() {
+			t.Fatalf("gave up waiting for %s: the test already failed", what)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
+func TestBackupFile(t *testing.T) {
+	sealer := storetest.NewSealer(t)
+	s := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	ctx := t.Context()
+	for _, ck := range []string{"a", "b"} {
+		if err := s.PutTenant(ctx, sampleTenant(ck)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 {
+			if err := s.TenantPut(ctx, ck, "log", seqKey(i), bytes.Repeat([]byte(ck), 300)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, err := s.Tenants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(s.Path())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := folderState(t, dir)
+
+	var buf bytes.Buffer
+	n, err := store.BackupFile(ctx, dir, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(buf.Len()) || n == 0 {
+		t.Errorf("BackupFile reported %d bytes, wrote %d", n, buf.Len())
+	}
+	if after := folderState(t, dir); !reflect.DeepEqual(before, after) {
+		t.Errorf("BackupFile changed the data folder:\nbefore %v\nafter  %v", before, after)
+	}
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	if err := store.Restore(ctx, restored, &buf, sealer); err != nil {
+		t.Fatal(err)
+	}
+	r := storetest.OpenOptions(t, store.Options{Dir: restored, Sealer: sealer})
+	got, err := r.Tenants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tenants differ after BackupFile and Restore:\n%+v\n%+v", got, want)
+	}
+	if v, err := r.TenantGet(ctx, "b", "log", seqKey(49)); err != nil || !bytes.Equal(v, bytes.Repeat([]byte("b"), 300)) {
+		t.Errorf("restored value = %q, %v", v, err)
+	}
+}
+
+// folderState describes every file in dir by name, mode, size and content
+// hash, to show that an operation wrote nothing.
+func folderState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		desc := fmt.Sprintf("%v %d %v", fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		if fi.Mode().IsRegular() {
+			raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			desc += fmt.Sprintf(" %x", sha256.Sum256(raw))
+		}
+		state[e.Name()] = desc
+	}
+	return state
+}
+
+func TestBackupFileWhileOpen(t *testing.T) {
+	s := storetest.Open(t)
+	start := time.Now()
+	_, err := store.BackupFile(t.Context(), filepath.Dir(s.Path()), io.Discard)
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("BackupFile of an open store: %v, want ErrLocked", err)
+	}
+	if errors.Is(err, bolt.ErrTimeout) {
+		t.Error("bbolt's timeout error leaked to the caller")
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("ErrLocked took %v, want about a second", elapsed)
+	}
+	// The store is unharmed and still usable.
+	if err := s.PutTenant(t.Context(), sampleTenant("a")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBackupFileNoDatabase(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	_, err := store.BackupFile(t.Context(), dir, &buf)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("BackupFile of an empty folder: %v, want os.ErrNotExist", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %d bytes", buf.Len())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("BackupFile created %v", entries)
+	}
+	if _, err := store.BackupFile(t.Context(), filepath.Join(dir, "missing"), &buf); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("BackupFile of a missing folder: %v, want os.ErrNotExist", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+		t.Errorf("BackupFile created the data folder (stat: %v)", err)
+	}
+}
+
+func TestBackupFileRefusesBadFiles(t *testing.T) {
+	sealer := storetest.NewSealer(t)
+	big := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	if err := big.PutTenant(t.Context(), sampleTenant("a")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if err := big.TenantPut(t.Context(), "a", "b", seqKey(i), bytes.Repeat([]byte{1}, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := backupOf(t, big)
+	cases := map[string]struct {
+		content []byte
+		want    string
+	}{
+		"another bbolt": {foreignBoltFile(t), "not a seatlens database"},
+		"empty":         {nil, "empty"},
+		"truncated":     {full[:len(full)/2], "truncated"},
+		"garbage":       {bytes.Repeat([]byte("garbage!"), 4096), ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, store.DBFileName), c.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := folderState(t, dir)
+			var buf bytes.Buffer
+			_, err := store.BackupFile(t.Context(), dir, &buf)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, c.want)
+			}
+			if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) {
+				t.Errorf("bbolt error leaked: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "store: ") {
+				t.Errorf("error not wrapped by the store: %v", err)
+			}
+			if after := folderState(t, dir); !reflect.DeepEqual(before, after) {
+				t.Errorf("BackupFile changed the data folder:\nbefore %v\nafter  %v", before, after)
+			}
+		})
+	}
+}
+
+func TestBackupFileCancelled(t *testing.T) {
+	s := storetest.Open(t)
+	dir := filepath.Dir(s.Path())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := store.BackupFile(ctx, dir, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Errorf("BackupFile with a cancelled context: %v", err)
 	}
 }

@@ -23,6 +23,11 @@ const (
 	boltElementSize    = 16 // branch: pos, ksize u32, pgid u64; leaf: flags, pos, ksize, vsize u32
 	boltBucketHeader   = 16 // root pgid u64, sequence u64
 	boltMaxPageSizeLog = 14 // bbolt probes page sizes 1 KiB << 0..14
+	// A real tree is a few levels deep per bucket (bbolt keeps at least
+	// two keys per page) and seatlens nests buckets three or four deep.
+	// The limit keeps a crafted chain of pages from recursing the walk (and
+	// then bbolt) into a stack overflow, which no recover can catch.
+	boltMaxDepth = 1000
 
 	boltBranchPage   = 0x01
 	boltLeafPage     = 0x02
@@ -45,6 +50,11 @@ const (
 // bbolt writes its structures in the machine's byte order.
 var ne = binary.NativeEndian
 
+// boltMaxPageSize is the largest page size a meta page may claim. bbolt uses
+// the OS page size, which on Linux is 4, 16 or 64 KiB; this machine's own
+// is allowed even if larger, so a database created here always passes.
+var boltMaxPageSize = uint64(max(1<<16, os.Getpagesize()))
+
 type boltMeta struct {
 	pageSize, root, freelist, highWater, txid uint64
 }
@@ -52,38 +62,72 @@ type boltMeta struct {
 // verifyBoltFile checks that the file is as long as its meta page says and,
 // with walk set, that every page reachable from the meta lies inside the
 // file, is referenced once, and holds elements that fit in it.
+//
+// Without walk (at Open and BackupFile, on a file a running server may be
+// writing) it checks only the meta page and the freelist, which bbolt reads
+// in full when it opens a file for writing.
+//
+// Every size and count read from the file is checked against the file's
+// length before anything is allocated from it, and with division, not
+// multiplication, which a crafted value could overflow.
 func verifyBoltFile(path string, walk bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil // bbolt reports this better
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil
-	}
 	m, ok := readBoltMeta(f)
 	if !ok {
 		return nil
 	}
-	size := uint64(fi.Size())
-	if m.pageSize < boltMetaEnd || m.highWater < 2 {
-		return fmt.Errorf("is corrupt: implausible header (page size %d, %d pages)", m.pageSize, m.highWater)
-	}
-	if want := m.highWater * m.pageSize; size < want {
-		return fmt.Errorf("is truncated: %d bytes, its header says %d", size, want)
-	}
-	if !walk {
+	// Size after meta: bbolt grows the file before it commits a meta page
+	// that needs the room, so in this order a server writing the file
+	// cannot make it look truncated.
+	fi, err := f.Stat()
+	if err != nil {
 		return nil
 	}
-	w := &boltWalker{r: f, meta: m, seen: make([]bool, m.highWater)}
+	size := uint64(fi.Size())
+	if m.pageSize < boltMetaEnd || m.pageSize > boltMaxPageSize || m.highWater < 2 {
+		return fmt.Errorf("is corrupt: implausible header (page size %d, %d pages)", m.pageSize, m.highWater)
+	}
+	if m.highWater > size/m.pageSize {
+		return fmt.Errorf("is truncated: %d bytes, its header says %d pages of %d bytes", size, m.highWater, m.pageSize)
+	}
+	if m.root < 2 || m.root >= m.highWater {
+		return fmt.Errorf("is corrupt: root page %d is outside the file (%d pages)", m.root, m.highWater)
+	}
+	w := &boltWalker{r: f, meta: m}
+	if !walk {
+		// bbolt copies the whole freelist at open, sized by a count from
+		// the file: a bogus one exhausts memory or reads past the map.
+		if err := w.freelist(); err != nil {
+			// A running server may have reused the page since we read the
+			// meta; the verdict holds only if that meta is still current.
+			if m2, ok := readBoltMeta(f); !ok || m2 != m {
+				return nil
+			}
+			return fmt.Errorf("is corrupt: freelist: %w", err)
+		}
+		return nil
+	}
+	// highWater <= size/pageSize bounds this by the file's size.
+	w.seen = make([]bool, m.highWater)
 	if err := w.freelist(); err != nil {
 		return fmt.Errorf("is corrupt: freelist: %w", err)
 	}
-	if err := w.tree(m.root); err != nil {
+	if err := w.tree(m.root, 0); err != nil {
 		return fmt.Errorf("is corrupt: %w", err)
 	}
 	return nil
+}
+
+// boltMetaSum is the checksum bbolt stores in a meta page: FNV-64a over the
+// meta fields before it.
+func boltMetaSum(page []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(page[boltMetaMagic:boltMetaChecksum])
+	return h.Sum64()
 }
 
 // readBoltMeta returns the meta page bbolt would use: the valid one with the
@@ -95,10 +139,8 @@ func readBoltMeta(r io.ReaderAt) (boltMeta, bool) {
 		if _, err := r.ReadAt(buf, off); err != nil {
 			return boltMeta{}, false
 		}
-		h := fnv.New64a()
-		h.Write(buf[boltMetaMagic:boltMetaChecksum])
 		if ne.Uint32(buf[boltMetaMagic:]) != boltMagic || ne.Uint32(buf[boltMetaVersion:]) != boltVersion ||
-			ne.Uint64(buf[boltMetaChecksum:]) != h.Sum64() {
+			ne.Uint64(buf[boltMetaChecksum:]) != boltMetaSum(buf) {
 			return boltMeta{}, false
 		}
 		return boltMeta{
@@ -134,10 +176,12 @@ func readBoltMeta(r io.ReaderAt) (boltMeta, bool) {
 type boltWalker struct {
 	r    io.ReaderAt
 	meta boltMeta
-	seen []bool // by page id; catches cycles and shared pages
+	seen []bool // by page id; catches cycles and shared pages; nil: not tracked
 }
 
-// run reads the page id and its overflow pages, claiming them.
+// run reads the page id and its overflow pages, claiming them. The check
+// against highWater, which the caller has bounded by the file's size, is
+// what bounds the buffer.
 func (w *boltWalker) run(id uint64) ([]byte, error) {
 	if id < 2 || id >= w.meta.highWater {
 		return nil, fmt.Errorf("page %d is outside the file (%d pages)", id, w.meta.highWater)
@@ -150,7 +194,7 @@ func (w *boltWalker) run(id uint64) ([]byte, error) {
 	if overflow >= w.meta.highWater-id {
 		return nil, fmt.Errorf("page %d: %d overflow pages run past the end of the file", id, overflow)
 	}
-	for p := id; p <= id+overflow; p++ {
+	for p := id; w.seen != nil && p <= id+overflow; p++ {
 		if w.seen[p] {
 			return nil, fmt.Errorf("page %d is referenced more than once", p)
 		}
@@ -174,7 +218,8 @@ func (w *boltWalker) freelist() error {
 	if ne.Uint16(p[8:])&boltFreelistPage == 0 {
 		return fmt.Errorf("page %d is not a freelist page", w.meta.freelist)
 	}
-	// A count of 0xFFFF means the real count is in the first slot.
+	// A count of 0xFFFF means the real count is in the first slot. bbolt
+	// allocates that many ids, so it must fit in the pages just read.
 	count, skip := uint64(ne.Uint16(p[10:])), uint64(0)
 	if count == 0xFFFF {
 		if len(p) < boltPageHeaderSize+8 {
@@ -188,17 +233,21 @@ func (w *boltWalker) freelist() error {
 	return nil
 }
 
-// tree checks a bucket's pages, descending into branches and sub-buckets.
-func (w *boltWalker) tree(id uint64) error {
+// tree checks a bucket's pages, descending into branches and sub-buckets;
+// depth counts both.
+func (w *boltWalker) tree(id uint64, depth int) error {
 	p, err := w.run(id)
 	if err != nil {
 		return err
 	}
-	return w.page(p, id)
+	return w.page(p, id, depth)
 }
 
 // page checks one page (or an inline bucket's page, with id 0).
-func (w *boltWalker) page(p []byte, id uint64) error {
+func (w *boltWalker) page(p []byte, id uint64, depth int) error {
+	if depth >= boltMaxDepth {
+		return fmt.Errorf("page %d: pages nested more than %d deep", id, boltMaxDepth)
+	}
 	if len(p) < boltPageHeaderSize {
 		return fmt.Errorf("page %d: too short", id)
 	}
@@ -215,7 +264,7 @@ func (w *boltWalker) page(p []byte, id uint64) error {
 			if e+pos+ksize > uint64(len(p)) {
 				return fmt.Errorf("page %d: branch element %d points outside the page", id, i)
 			}
-			if err := w.tree(ne.Uint64(el[8:])); err != nil {
+			if err := w.tree(ne.Uint64(el[8:]), depth+1); err != nil {
 				return err
 			}
 		case flags&boltLeafPage != 0:
@@ -235,9 +284,9 @@ func (w *boltWalker) page(p []byte, id uint64) error {
 			// A zero root means the bucket's page is inline, in v.
 			var err error
 			if root := ne.Uint64(v); root != 0 {
-				err = w.tree(root)
+				err = w.tree(root, depth+1)
 			} else {
-				err = w.page(v[boltBucketHeader:], 0)
+				err = w.page(v[boltBucketHeader:], 0, depth+1)
 			}
 			if err != nil {
 				return err

@@ -43,6 +43,18 @@ func LoadOrCreateSealKey(path string) ([]byte, error) {
 	return key, err
 }
 
+// LoadSealKey is LoadOrCreateSealKey for a data folder that already holds a
+// database: a missing key file is an error wrapping fs.ErrNotExist, never a
+// reason to create one. A fresh key there could not open the database, and
+// creating it would hide the real problem (a wrong path, a lost key).
+func LoadSealKey(path string) ([]byte, error) {
+	key, err := readSealKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: open seal key: %w", err)
+	}
+	return key, err
+}
+
 func readSealKey(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -287,3 +287,67 @@ func assertMode(t *testing.T, path string, want fs.FileMode) {
 		t.Errorf("%s has mode %04o, want %04o", path, got, want)
 	}
 }
+
+func TestLoadSealKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), store.DefaultSealKeyFileName)
+	created, err := store.LoadOrCreateSealKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.LoadSealKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, created) {
+		t.Error("LoadSealKey returned a different key than LoadOrCreateSealKey created")
+	}
+
+	// The same checks as LoadOrCreateSealKey.
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(path, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.LoadSealKey(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("group-readable key: %v", err)
+		}
+	}
+	malformed := filepath.Join(t.TempDir(), "bad.key")
+	if err := os.WriteFile(malformed, []byte("zz"+strings.Repeat("ab", 31)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LoadSealKey(malformed); err == nil || !strings.Contains(err.Error(), "malformed") {
+		t.Errorf("malformed key: %v", err)
+	}
+}
+
+func TestLoadSealKeyMissingCreatesNothing(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "secrets")
+	path := filepath.Join(dir, store.DefaultSealKeyFileName)
+	_, err := store.LoadSealKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadSealKey of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	if !strings.HasPrefix(err.Error(), "store: ") {
+		t.Errorf("error not wrapped by the store: %v", err)
+	}
+	// Neither the key nor its folder may appear.
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("LoadSealKey created %v", entries)
+	}
+
+	// A key folder that exists is left as it was, too.
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LoadSealKey(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadSealKey of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("LoadSealKey created the key file (stat: %v)", err)
+	}
+}

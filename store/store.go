@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,6 +41,13 @@ const (
 	defaultTimeout = time.Second
 	dirMode        = 0o700
 	fileMode       = 0o600
+)
+
+// BackupHandler's snapshots are named backupTmpPrefix plus CreateTemp's
+// random part.
+const (
+	backupTmpPrefix  = DBFileName + ".backup-"
+	backupTmpPattern = backupTmpPrefix + "*"
 )
 
 // Top-level buckets.
@@ -102,9 +111,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 
 	path := filepath.Join(o.Dir, DBFileName)
-	// Only the cheap size check: a full walk would slow every start. It is
-	// safe without the lock because bbolt grows the file before it commits
-	// a meta page that needs the room.
+	if err := tightenMode(path); err != nil {
+		return nil, err
+	}
+	// Only the cheap check of the header and freelist: a full walk would
+	// slow every start. It is safe without the lock because bbolt grows the
+	// file before it commits a meta page that needs the room.
 	if err := verifyBoltFile(path, false); err != nil {
 		return nil, fmt.Errorf("store: database %s %w", path, err)
 	}
@@ -126,6 +138,11 @@ func (s *Store) init(ctx context.Context, dir string) error {
 	if err := os.Remove(filepath.Join(dir, restoreTmpName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: remove stale restore file: %w", err)
 	}
+	// Likewise a backup snapshot: BackupHandler removes its own, unless
+	// the process died while a client was downloading it.
+	if err := removeStaleSnapshots(dir); err != nil {
+		return err
+	}
 	if err := refuseForeign(ctx, s.db); err != nil {
 		return err
 	}
@@ -140,6 +157,49 @@ func (s *Store) init(ctx context.Context, dir string) error {
 		}
 		return checkSealKey(tx, s.sealer, true)
 	})
+}
+
+// tightenMode makes an existing database file private. Open creates it 0600,
+// but a file copied in by hand (a restore with cp, an unpacked archive) may
+// be readable by others, and it holds tenant data and sealed secrets.
+func tightenMode(path string) error {
+	// Windows has no meaningful Unix permission bits to tighten.
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // bbolt creates it with fileMode
+	}
+	if err != nil {
+		return fmt.Errorf("store: stat %s: %w", path, err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, fileMode); err != nil {
+		return fmt.Errorf("store: restrict permissions of %s to %04o: %w", path, fileMode, err)
+	}
+	return nil
+}
+
+// removeStaleSnapshots deletes leftover BackupHandler snapshots in dir. It
+// lists the folder rather than globbing because dir may contain glob
+// metacharacters.
+func removeStaleSnapshots(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("store: list data folder: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), backupTmpPrefix) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: remove stale backup snapshot: %w", err)
+		}
+	}
+	return nil
 }
 
 // refuseForeign stops Open from migrating (and so scribbling over) some other

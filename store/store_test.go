@@ -264,3 +264,72 @@ func TestOpenRefusesTruncatedFile(t *testing.T) {
 		t.Fatalf("Open of a truncated file: %v", err)
 	}
 }
+
+func TestOpenTightensDatabaseMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permissions")
+	}
+	sealer := storetest.NewSealer(t)
+	s := storetest.OpenOptions(t, store.Options{Sealer: sealer})
+	dir, path := filepath.Dir(s.Path()), s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o666, 0o660} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		r, err := store.Open(t.Context(), store.Options{Dir: dir, Sealer: sealer, NoSync: true})
+		if err != nil {
+			t.Fatalf("mode %04o: %v", mode, err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		assertMode(t, path, 0o600)
+	}
+	// Owner-only modes are the operator's choice and stay as they are.
+	if err := os.Chmod(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r, err := store.Open(t.Context(), store.Options{Dir: dir, Sealer: sealer, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close()
+	assertMode(t, path, 0o700)
+}
+
+func TestOpenRemovesStaleBackupSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	stale := []string{
+		filepath.Join(dir, store.DBFileName+".backup-123456"),
+		filepath.Join(dir, store.DBFileName+".backup-"),
+	}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte("half a snapshot"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Names that merely look similar are someone else's.
+	keep := []string{
+		filepath.Join(dir, store.DBFileName+".backup"),
+		filepath.Join(dir, "other.db.backup-1"),
+	}
+	for _, p := range keep {
+		if err := os.WriteFile(p, []byte("keep"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.OpenOptions(t, store.Options{Dir: dir})
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("stale snapshot %s still there: %v", p, err)
+		}
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("Open removed %s: %v", p, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/seatlens/seatlens/app"
 	"github.com/seatlens/seatlens/app/config"
@@ -35,7 +36,9 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
-	tmp, err := os.OpenFile(out+".partial", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// A fresh 0600 file next to the target, renamed into place when whole:
+	// never a half-written backup, never a file others can read.
+	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".partial-*")
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -70,25 +73,19 @@ func copyDatabase(ctx context.Context, data config.Data, w io.Writer) (int64, st
 			return 0, "", err
 		}
 	}
-	if _, err := os.Stat(filepath.Join(data.Dir(), store.DBFileName)); err != nil {
-		return 0, "", fmt.Errorf("backup: no database in %s: %w", data.Dir(), err)
-	}
-	st, err := openStore(ctx, data.Dir(), data.SealKeyFile())
+	// No server: copy the file read-only, without the seal key, migrations
+	// or any write to the data folder.
+	n, err := store.BackupFile(ctx, data.Dir(), w)
 	if errors.Is(err, store.ErrLocked) {
 		return 0, "", fmt.Errorf("backup: the database is locked by a server whose admin socket %s does not answer", sock)
 	}
-	if err != nil {
-		return 0, "", err
-	}
-	defer st.Close()
-	n, err := st.Backup(ctx, w)
 	return n, "file", err
 }
 
 var errNoServer = errors.New("no server on the admin socket")
 
 func backupViaSocket(ctx context.Context, sock string, w io.Writer) (int64, error) {
-	client := &http.Client{Transport: &http.Transport{
+	client := &http.Client{Timeout: time.Hour, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
@@ -100,7 +97,7 @@ func backupViaSocket(ctx context.Context, sock string, w io.Writer) (int64, erro
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errNoServer, err)
+		return 0, fmt.Errorf("%w: %w", errNoServer, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -118,7 +115,7 @@ func backupViaSocket(ctx context.Context, sock string, w io.Writer) (int64, erro
 
 // restore puts a backup into an empty data folder. The seal key that
 // sealed the backup must already be at --seal-key-file.
-func restore(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+func restore(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var (
 		data config.Data
 		from string
@@ -138,7 +135,7 @@ func restore(ctx context.Context, args []string, stderr io.Writer, getenv func(s
 	if _, err := os.Stat(data.SealKeyFile()); err != nil {
 		return fmt.Errorf("restore: seal key %s: %w (copy the key that sealed the backup there first)", data.SealKeyFile(), err)
 	}
-	key, err := store.LoadOrCreateSealKey(data.SealKeyFile())
+	key, err := store.LoadSealKey(data.SealKeyFile())
 	if err != nil {
 		return err
 	}
@@ -154,6 +151,6 @@ func restore(ctx context.Context, args []string, stderr io.Writer, getenv func(s
 	if err := store.Restore(ctx, data.Dir(), f, sealer); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "restored %s into %s\n", from, data.Dir())
+	fmt.Fprintf(stdout, "restored %s into %s\n", from, data.Dir())
 	return nil
 }

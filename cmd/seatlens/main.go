@@ -22,6 +22,8 @@ Usage:
   seatlens serve   --base-url URL [flags]   run the app server Atlassian talks to
   seatlens backup  --out FILE [--data DIR]  consistent copy of the data (works while serving)
   seatlens restore --from FILE [--data DIR] restore a backup into an empty data folder
+  seatlens sim     [--addr A] [--users N --seed S]
+                                            serve a simulated Atlassian Cloud site
   seatlens manifest [--base-url URL] [--forge-app-id ID]
                                             print the Connect-on-Forge manifest.yml
   seatlens version                          print the build version
@@ -59,7 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "backup":
 		return backup(ctx, rest, stdout, stderr, getenv)
 	case "restore":
-		return restore(ctx, rest, stderr, getenv)
+		return restore(ctx, rest, stdout, stderr, getenv)
+	case "sim":
+		return sim(ctx, rest, stdout, stderr, getenv)
 	case "manifest":
 		return manifest(ctx, rest, stdout, stderr, getenv)
 	case "version":

@@ -166,3 +166,31 @@ func TestManifestCommand(t *testing.T) {
 		t.Fatalf("bad app id: %v", err)
 	}
 }
+
+// TestOfflineBackupChangesNothing: with no server running, backup copies
+// the file read-only: no seal key is created, nothing is migrated.
+func TestOfflineBackupChangesNothing(t *testing.T) {
+	data := t.TempDir()
+	keyDir := t.TempDir()
+	st, err := openStore(context.Background(), data, filepath.Join(keyDir, "seal.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	before, _ := os.ReadDir(data)
+	out := filepath.Join(t.TempDir(), "b.db")
+	if _, _, err := runCmd(t, context.Background(), map[string]string{"SEATLENS_DATA": data}, "backup", "--out", out); err != nil {
+		t.Fatalf("offline backup without the seal key: %v", err)
+	}
+	after, _ := os.ReadDir(data)
+	if len(after) != len(before) {
+		t.Fatalf("backup changed the data folder: %v → %v", before, after)
+	}
+	// serve must not invent a key for an existing database either.
+	if _, err := openStore(context.Background(), data, filepath.Join(data, "seal.key")); err == nil {
+		t.Fatal("opened an existing database with a freshly created key")
+	}
+	if _, err := os.Stat(filepath.Join(data, "seal.key")); err == nil {
+		t.Fatal("a seal key was created next to an existing database")
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/seatlens/seatlens/app"
@@ -63,8 +65,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	return a.Run(ctx, ln, 15*time.Second)
 }
 
+// openStore opens the data folder. A seal key is created only for a new
+// database: when one exists, a missing key is an operator's mistake (a
+// new key could never open it), not something to paper over.
 func openStore(ctx context.Context, dir, sealKeyFile string) (*store.Store, error) {
-	key, err := store.LoadOrCreateSealKey(sealKeyFile)
+	load := store.LoadOrCreateSealKey
+	if _, err := os.Stat(filepath.Join(dir, store.DBFileName)); err == nil {
+		load = store.LoadSealKey
+	}
+	key, err := load(sealKeyFile)
 	if err != nil {
 		return nil, err
 	}

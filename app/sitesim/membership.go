@@ -1,0 +1,126 @@
+package sitesim
+
+import (
+	"net/http"
+	"slices"
+)
+
+// Queries and mutations of the Site behind the group and user endpoints.
+// Unexported methods expect the caller to hold s.mu (read lock for
+// queries, write lock for mutations); exported ones lock for themselves.
+
+// groupsByName returns every group, sorted by name (Jira lists groups so).
+func (s *Site) groupsByName() []*Group {
+	out := make([]*Group, 0, len(s.groups))
+	for _, g := range s.groups {
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b *Group) int { return compareStrings(a.Name, b.Name) })
+	return out
+}
+
+// membersOf returns the account IDs in group gid in display order, the
+// order group/member pages in.
+func (s *Site) membersOf(gid string, includeInactive bool) []string {
+	in := s.members[gid]
+	var out []string
+	for _, id := range s.order {
+		if in[id] && (includeInactive || s.users[id].Active) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// addMember puts accountID into g, refusing what Jira refuses. A product
+// the group grants costs a seat only for an active atlassian account that
+// does not already hold it (Site.userCount's rule), so only such an
+// account can hit a licence limit.
+func (s *Site) addMember(g *Group, accountID string) *apiError {
+	u := s.users[accountID]
+	switch {
+	case u == nil:
+		return errUserNotFound(accountID)
+	case g.Synced:
+		return errSyncedGroup(g.Name)
+	case s.members[g.ID][accountID]:
+		return errAlreadyMember(accountID, g.Name)
+	case u.AccountType == AccountCustomer:
+		return errCustomerNotGroupable(accountID)
+	}
+	if u.Active && u.AccountType == AccountAtlassian {
+		held := s.productsOf(accountID)
+		for _, gr := range g.Grants {
+			if held[gr.Product] != "" {
+				continue
+			}
+			held[gr.Product] = gr.Role // a group granting user and admin costs one seat
+			p, ok := s.product(gr.Product)
+			if ok && !p.Unlimited && s.userCount(p.Key) >= p.Seats {
+				return errSeatLimit(p.Name)
+			}
+		}
+	}
+	s.members[g.ID][accountID] = true
+	return nil
+}
+
+// removeMember takes accountID out of g. A synced group's membership
+// belongs to the identity provider: refused or undone later, per mode.
+func (s *Site) removeMember(g *Group, accountID string, syncedRemoval string) *apiError {
+	switch {
+	case s.users[accountID] == nil:
+		return errUserNotFound(accountID)
+	case !s.members[g.ID][accountID]:
+		return errNotMember(accountID, g.Name)
+	case g.Synced && syncedRemoval != SyncedRemovalUndone:
+		return errSyncedGroup(g.Name)
+	}
+	delete(s.members[g.ID], accountID)
+	return nil
+}
+
+// SyncIdP simulates the identity provider's next sync (mode (b)): every
+// synced group's membership becomes again what the IdP says, undoing any
+// change made through product REST since.
+func (s *Site) SyncIdP() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for gid, g := range s.groups {
+		if g.Synced {
+			s.members[gid] = maps(s.idp[gid])
+		}
+	}
+}
+
+// ensureAppAccount gives the site the account an installed app acts as, so
+// /myself, /user and users/search know it as Jira does (accountType app).
+// It never counts against a licence (Site.userCount counts atlassian
+// accounts only).
+func (s *Site) ensureAppAccount(accountID, name string) {
+	if accountID == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[accountID] != nil {
+		return
+	}
+	u := &User{AccountID: accountID, AccountType: AccountApp, Active: true, DisplayName: name, TimeZone: defaultTimeZone, Locale: "en_US"}
+	s.users[accountID] = u
+	i, _ := slices.BinarySearchFunc(s.order, name, func(id, name string) int {
+		c := compareStrings(s.users[id].DisplayName, name)
+		if c == 0 {
+			return -1 // after existing equal names, as NewSite's stable sort would put it
+		}
+		return c
+	})
+	s.order = slices.Insert(s.order, i, accountID)
+}
+
+// errUserNotFound is Jira's 404 for an unknown account (the OpenAPI's
+// "Returned if the user is not found"); the text is the one Jira Cloud is
+// reported to answer POST group/user with (pycontribs/jira#975).
+func errUserNotFound(accountID string) *apiError {
+	return jiraError(http.StatusNotFound, "Specified user does not exist or you do not have required permissions")
+}

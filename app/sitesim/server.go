@@ -1,0 +1,195 @@
+package sitesim
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a Server.
+type Options struct {
+	ContextPath string // "" for Jira, "/wiki" to test context-path handling
+	CloudID     string // the api mount is /ex/jira/<CloudID>
+	AdminEmail  string // Basic-auth user: the site admin's e-mail
+	AdminToken  string // and API token
+	Modes       Modes
+	Now         func() time.Time
+}
+
+// Server serves a Site over HTTP.
+type Server struct {
+	site *Site
+	opts Options
+	ops  map[string]operation
+	mux  *http.ServeMux
+	now  func() time.Time
+
+	mu     sync.RWMutex
+	apps   map[string]ConnectApp
+	tokens map[string]AppToken
+	log    []Request
+}
+
+// Request is one call the site answered (tests assert on them).
+type Request struct {
+	Method, Path, Query string
+	Credential          string
+	Status              int
+}
+
+// handlerFunc serves one operation for an authenticated caller.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c caller) *apiError
+
+// New builds a server over site.
+func New(site *Site, o Options) (*Server, error) {
+	ops, err := loadOperations()
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CloudID == "" {
+		o.CloudID = "c0ffee00-0000-4000-8000-000000000001"
+	}
+	if o.Modes.SyncedRemoval == "" {
+		o.Modes.SyncedRemoval = DefaultModes().SyncedRemoval // the bool mode keeps the caller's value
+	}
+	o.ContextPath = strings.TrimSuffix(o.ContextPath, "/")
+	s := &Server{site: site, opts: o, ops: ops, now: o.Now, mux: http.NewServeMux(),
+		apps: map[string]ConnectApp{}, tokens: map[string]AppToken{}}
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Site returns the live site.
+func (s *Server) Site() *Site { return s.site }
+
+// APIBasePath is the path of the api mount (append to the server's URL).
+func (s *Server) APIBasePath() string { return "/ex/jira/" + s.opts.CloudID }
+
+// Requests returns the calls answered so far.
+func (s *Server) Requests() []Request {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Request(nil), s.log...)
+}
+
+// handle registers an operation: its pattern must be an operation of the
+// embedded OpenAPI, so the site cannot serve a path Jira does not have.
+func (s *Server) handle(method, path string, h handlerFunc) {
+	op, ok := s.ops[method+" "+path]
+	if !ok {
+		panic("sitesim: " + method + " " + path + " is not in the OpenAPI document") // programming error
+	}
+	s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+		apiMount := r.Context().Value(apiMountKey{}) != nil
+		c, aerr := s.authenticate(r, op, apiMount)
+		if aerr == nil {
+			aerr = h(w, r, c)
+		}
+		if aerr != nil {
+			writeJSON(w, aerr.Status, aerr.body())
+		}
+	})
+}
+
+type apiMountKey struct{}
+
+// ServeHTTP strips the mount prefix (the site's context path, or the api
+// mount), then routes; anything outside both mounts is a 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	path := r.URL.Path
+	inner := r
+	switch {
+	case strings.HasPrefix(path, s.APIBasePath()+"/"):
+		inner = r.Clone(r.Context())
+		inner.URL.Path = strings.TrimPrefix(path, s.APIBasePath())
+		inner.URL.RawPath = ""
+		inner = inner.WithContext(context.WithValue(inner.Context(), apiMountKey{}, true))
+	case s.opts.ContextPath == "" || strings.HasPrefix(path, s.opts.ContextPath+"/"):
+		inner = r.Clone(r.Context())
+		inner.URL.Path = strings.TrimPrefix(path, s.opts.ContextPath)
+		inner.URL.RawPath = ""
+	default:
+		writeJSON(rec, http.StatusNotFound, jiraError(http.StatusNotFound, "No resource at "+path+" (this site lives under "+s.opts.ContextPath+")").body())
+		s.record(r, rec.status, "")
+		return
+	}
+	if _, pattern := s.mux.Handler(inner); pattern == "" {
+		status, msg := http.StatusNotFound, "No resource at "+path
+		if s.pathKnown(inner.URL.Path) {
+			status, msg = http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed on "+path
+		}
+		writeJSON(rec, status, jiraError(status, msg).body())
+		s.record(r, rec.status, "")
+		return
+	}
+	s.mux.ServeHTTP(rec, inner)
+	s.record(r, rec.status, credentialOf(r))
+}
+
+func credentialOf(r *http.Request) string {
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch strings.ToLower(scheme) {
+	case "basic":
+		return CredAPI
+	case "jwt":
+		return CredConnect
+	case "bearer":
+		return CredForge
+	}
+	return CredNone
+}
+
+// maxLog bounds the request log of a long-running site: the oldest half
+// is dropped when it fills.
+const maxLog = 100_000
+
+func (s *Server) record(r *http.Request, status int, cred string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.log) >= maxLog {
+		s.log = append(s.log[:0], s.log[maxLog/2:]...)
+	}
+	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Credential: cred, Status: status})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // Jira writes "&" in URLs, not "\u0026"
+	_ = enc.Encode(v)
+}
+
+// pathKnown reports whether some method serves path (so another method
+// gets 405, as Jira answers, rather than 404).
+func (s *Server) pathKnown(path string) bool {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe, err := http.NewRequest(m, path, nil)
+		if err != nil {
+			return false
+		}
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			return true
+		}
+	}
+	return false
+}

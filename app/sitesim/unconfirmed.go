@@ -1,0 +1,324 @@
+package sitesim
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// This file is the one place where the simulated site chooses behaviour
+// that Atlassian's documentation and OpenAPI leave open. Each choice says
+// what is known, what was chosen and why; each mode is switchable and
+// tested both ways. Nothing else in the package may invent behaviour.
+
+// Modes switch the unconfirmed behaviours.
+type Modes struct {
+	// SyncedRemoval: what happens when a member of an IdP-synced group is
+	// removed through product REST (DELETE /rest/api/3/group/user). The
+	// error code and message are undocumented (billing-model.md §3).
+	//   SyncedRemovalRefused (a): refused with an Atlassian-style error
+	//     body (400; Atlassian's Org API says "You can't add a user to a
+	//     group synced from an identity provider").
+	//   SyncedRemovalUndone (b): accepted, and undone by the next simulated
+	//     IdP sync (Site.SyncIdP), as a cleanup vendor reports.
+	SyncedRemoval string
+	// AppMembershipRefused: whether the app's own account is refused when it
+	// tries to remove or add group members through product REST with the Forge app token.
+	// The operation is documented for site administrators; whether an
+	// app's account passes that check is unconfirmed (DESIGN.md §4).
+	//   false (c, the zero value): it may. true (d): 403 as for a user who
+	//   is not a site admin.
+	AppMembershipRefused bool
+}
+
+// Synced-group removal modes.
+const (
+	SyncedRemovalRefused = "refused" // (a)
+	SyncedRemovalUndone  = "undone"  // (b)
+)
+
+// DefaultModes: synced removals are refused (an error a client must
+// handle), and the app's account may change membership (otherwise no
+// Forge-token cleanup could be exercised at all).
+func DefaultModes() Modes {
+	return Modes{SyncedRemoval: SyncedRemovalRefused}
+}
+
+// apiError is an error answer in Jira's ErrorCollection envelope.
+type apiError struct {
+	Status        int
+	ErrorMessages []string          `json:"errorMessages"`
+	Errors        map[string]string `json:"errors"`
+	// raw replaces the envelope when the gateway, not Jira, answers.
+	raw any
+}
+
+func (e *apiError) body() any {
+	if e.raw != nil {
+		return e.raw
+	}
+	if e.Errors == nil {
+		e.Errors = map[string]string{}
+	}
+	if e.ErrorMessages == nil {
+		e.ErrorMessages = []string{}
+	}
+	return struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+	}{e.ErrorMessages, e.Errors}
+}
+
+func jiraError(status int, msg string) *apiError {
+	return &apiError{Status: status, ErrorMessages: []string{msg}}
+}
+
+// errNotAuthenticated: Jira answers an anonymous or badly signed request to
+// these operations with 401 (the OpenAPI lists 401 "if the authentication
+// credentials are incorrect or missing"). The message text is chosen.
+func errNotAuthenticated() *apiError {
+	return jiraError(http.StatusUnauthorized, "You are not authenticated. Authentication required to perform this operation.")
+}
+
+// errConnectScope: an operation whose x-atlassian-connect-scope is
+// INACCESSIBLE, or above the app's descriptor scopes, is refused with 403
+// (DESIGN.md §4: "Jira's 403"). The message text is chosen.
+func errConnectScope(op operation) *apiError {
+	if op.ConnectScope == "INACCESSIBLE" {
+		return jiraError(http.StatusForbidden, fmt.Sprintf("Connect apps cannot access this resource (%s).", op.ID))
+	}
+	return jiraError(http.StatusForbidden, fmt.Sprintf("The app's scopes do not permit this operation (%s needs %s).", op.ID, op.ConnectScope))
+}
+
+// errOAuthUnauthorized and errScopeMismatch: the api.atlassian.com gateway
+// answers OAuth bearer tokens with its own body, not Jira's envelope; the
+// shape below is the gateway's as commonly reported ({"code","message"}),
+// unconfirmed for Forge app tokens.
+func errOAuthUnauthorized() *apiError {
+	return &apiError{Status: http.StatusUnauthorized, raw: map[string]any{"code": 401, "message": "Unauthorized"}}
+}
+
+func errScopeMismatch() *apiError {
+	return &apiError{Status: http.StatusUnauthorized, raw: map[string]any{"code": 401, "message": "Unauthorized; scope does not match"}}
+}
+
+// errNotSiteAdmin: group membership changes need site administration
+// (OpenAPI description); the body is Jira's envelope with a chosen text.
+func errNotSiteAdmin() *apiError {
+	return jiraError(http.StatusForbidden, "You must be a site administrator to change group membership.")
+}
+
+// errSyncedGroup is mode (a)'s refusal.
+func errSyncedGroup(group string) *apiError {
+	return jiraError(http.StatusBadRequest, fmt.Sprintf("Group %s is synced from an identity provider; change its membership there.", group))
+}
+
+// errSeatLimit: adding a member beyond a product's licence limit fails.
+// Jira's exact status and text for this are unconfirmed; 400 with a
+// message naming the product is chosen.
+func errSeatLimit(product string) *apiError {
+	return jiraError(http.StatusBadRequest, fmt.Sprintf("Adding the user would exceed the licence limit of %s.", product))
+}
+
+// Bare-array endpoints (users/search, user/groups, user/search) return no
+// total: callers page until a short page (billing-model.md §5.1 inference).
+// group/member clamps maxResults to 50 silently (its OpenAPI text says
+// "between 1 and 50"); users/search clamps to 1000 ("limited to 1000").
+const (
+	memberPageMax = 50
+	usersPageMax  = 1000
+)
+
+// The site mount (https://<site>.atlassian.net[/context]) takes Basic and
+// Connect JWTs; the api mount (https://api.atlassian.com/ex/jira/<cloudId>)
+// takes OAuth bearer tokens. That the site URL refuses a Forge app token is
+// assumed from Atlassian's "The apiBaseUrl is NOT the same as your site URL".
+
+// userSearchMax: user/search "takes the filtered users … up to the
+// thousandth user" (OpenAPI), so it never pages past the 1000th match.
+const userSearchMax = 1000
+
+// ---- Jira product REST: choices made by the endpoints of routes.go ----
+
+// unlimitedSeats is numberOfSeats and remainingSeats of a product with an
+// unlimited licence (hasUnlimitedSeats true). The OpenAPI gives no value;
+// -1 is Jira Server's convention for "unlimited" in the same bean.
+const unlimitedSeats = -1
+
+// errBadParam: a query parameter Jira cannot use (not a number, startAt
+// below 0, maxResults below 1, an accessType or applicationKey outside the
+// OpenAPI's "Valid values", includeInactiveUsers not a boolean) is 400 for
+// every operation that documents 400. The text is chosen.
+func errBadParam(name, value string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, ErrorMessages: []string{fmt.Sprintf("Invalid value %q for parameter %s.", value, name)},
+		Errors: map[string]string{name: "invalid value"}}
+}
+
+// errBadBody: a request body that is not the JSON object the operation
+// takes is 400 (Jira's usual answer to unreadable JSON; text chosen).
+func errBadBody(err error) *apiError {
+	return jiraError(http.StatusBadRequest, "Request body is not valid JSON: "+err.Error())
+}
+
+// errMissingAccountID: accountId is required. group/user documents 400 for
+// it; GET /user and /user/groups document no 400 (only 401/403/404), and
+// answer 400 too — an undocumented status, see specDeviation.
+func errMissingAccountID() *apiError {
+	return &apiError{Status: http.StatusBadRequest, ErrorMessages: []string{"The accountId parameter is required."},
+		Errors: map[string]string{"accountId": "required"}}
+}
+
+// errNotMember: DELETE group/user for an account that is not in the group.
+// The OpenAPI's 404 is for a group or user that does not exist; Jira (Data
+// Center's GroupService, which clients such as Artemis match on) answers
+// 400 "Cannot remove user … since user is not a member of …". Unconfirmed
+// for Cloud; 400 with that text is chosen.
+func errNotMember(accountID, group string) *apiError {
+	return jiraError(http.StatusBadRequest, fmt.Sprintf("Cannot remove user '%s' from group '%s' since user is not a member of '%s'", accountID, group, group))
+}
+
+// errAlreadyMember: POST group/user for an account already in the group.
+// Undocumented; 400 is chosen to mirror errNotMember (Data Center refuses
+// it as a validation error), so a client must read before it re-adds.
+func errAlreadyMember(accountID, group string) *apiError {
+	return jiraError(http.StatusBadRequest, fmt.Sprintf("Cannot add user. '%s' is already a member of '%s'", accountID, group))
+}
+
+// errCustomerNotGroupable: "JSM portal-only customers can't be added to
+// groups" (billing-model.md §1.5). Status and text through product REST
+// are undocumented; 400 is chosen.
+func errCustomerNotGroupable(accountID string) *apiError {
+	return jiraError(http.StatusBadRequest, fmt.Sprintf("Customer account %s cannot be added to groups.", accountID))
+}
+
+// Synced groups and POST group/user: Atlassian's Org API refuses adding a
+// user to a group synced from an identity provider ("You can't add a user
+// to a group synced from an identity provider", billing-model.md §3).
+// Product REST is chosen to refuse it the same way, errSyncedGroup, in
+// both SyncedRemoval modes: mode (b) is about removals being undone later,
+// and an addition the IdP would undo is refused up front.
+
+// errUnknownApplicationKey: approximateLicenseCount/product/{applicationKey}
+// with a key outside the OpenAPI's enum. The operation documents no 4xx
+// besides 401/403; 404, as for an unknown application role, is chosen —
+// an undocumented status, see specDeviation.
+func errUnknownApplicationKey(key string) *apiError {
+	return jiraError(http.StatusNotFound, fmt.Sprintf("No Jira application with key '%s'.", key))
+}
+
+// errPermissionsUserNotFound: permissions/check for an accountId the site
+// does not know. The OpenAPI lists 200/400/403 only; 400 is chosen.
+func errPermissionsUserNotFound(accountID string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, ErrorMessages: []string{fmt.Sprintf("User %s does not exist.", accountID)},
+		Errors: map[string]string{"accountId": "unknown user"}}
+}
+
+// hasAccess is group/bulk's accessType / applicationKey filter. The
+// OpenAPI only names the valid values; the combinations are chosen:
+//   - accessType=site-admin: groups granting site administration
+//     (Group.SiteAdmin). Site administration is not per product, so an
+//     applicationKey does not narrow it.
+//   - accessType=admin|user: groups with a grant of exactly that role,
+//     on applicationKey's product when given (an admin grant does not
+//     match "user", though both cost a seat).
+//   - applicationKey alone: groups with any grant on that product.
+//   - groupId and groupName (both repeatable) select the union of the
+//     groups they name; unknown ones match nothing (no 404).
+func hasAccess(g *Group, access, app string) bool {
+	switch access {
+	case AccessSiteAdmin:
+		return g.SiteAdmin
+	case "":
+		return app == "" || slices.ContainsFunc(g.Grants, func(gr Grant) bool { return gr.Product == app })
+	}
+	return slices.ContainsFunc(g.Grants, func(gr Grant) bool { return gr.Role == access && (app == "" || gr.Product == app) })
+}
+
+// globalPermissions is who holds which global permission (permissions/
+// check). Jira's grants live in its permission configuration, which the
+// site does not model; chosen, in the spirit of a default Cloud site:
+//   - SYSTEM_ADMIN: the API-token admin and members of a site-admin group.
+//   - ADMINISTER: those, members of a group with an admin grant on any
+//     product (jira-administrators), and the account of an installed
+//     Connect app whose descriptor holds ADMIN (Jira puts it in
+//     atlassian-addons-admin); appAdmin says so.
+//   - USER_PICKER (Browse users and groups): every holder of a product
+//     and every app account (apps browse users through it).
+//   - CREATE_SHARED_OBJECTS, MANAGE_GROUP_FILTER_SUBSCRIPTIONS,
+//     BULK_CHANGE: atlassian accounts holding a product.
+//
+// Inactive or unknown accounts hold nothing. Project permissions are never
+// granted: the site has no projects, so every project and issue ID is
+// invalid and ignored.
+func (s *Site) globalPermissions(accountID string, appAdmin bool) map[string]bool {
+	held := map[string]bool{}
+	u := s.users[accountID]
+	if u == nil || !u.Active {
+		return held
+	}
+	siteAdmin := accountID == s.admin
+	admin := siteAdmin || (u.AccountType == AccountApp && appAdmin)
+	for _, g := range s.groupsOf(accountID) {
+		if g.SiteAdmin {
+			siteAdmin, admin = true, true
+		}
+		if slices.ContainsFunc(g.Grants, func(gr Grant) bool { return gr.Role == RoleAdmin }) {
+			admin = true
+		}
+	}
+	user := admin || u.AccountType == AccountApp || len(s.productsOf(accountID)) > 0
+	for _, p := range knownGlobalPermissions() {
+		switch p {
+		case "SYSTEM_ADMIN":
+			held[p] = siteAdmin
+		case "ADMINISTER":
+			held[p] = admin
+		case "USER_PICKER":
+			held[p] = user
+		default:
+			held[p] = user && u.AccountType == AccountAtlassian
+		}
+	}
+	return held
+}
+
+// specDeviation names the answers whose status or body the OpenAPI does
+// not describe, and why the site gives them anyway. The contract test
+// checks only the ErrorCollection envelope of these; any other answer must
+// match the OpenAPI exactly.
+func specDeviation(method, path string, status int) string {
+	switch {
+	case status == http.StatusUnauthorized && (path == "/rest/api/3/users/search" || path == "/rest/api/3/permissions/check"):
+		return "401 for missing or bad credentials is Jira's answer on every operation (errNotAuthenticated); these two do not list it"
+	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && path == "/rest/api/3/license/approximateLicenseCount":
+		return "the OpenAPI's ErrorCollections schema admits only {}; Jira's documented 403 body is the ErrorCollection envelope (billing-model.md §5.8)"
+	case status == http.StatusBadRequest && method == http.MethodGet && (path == "/rest/api/3/user" || path == "/rest/api/3/user/groups"):
+		return "errMissingAccountID: accountId is required but no 400 is documented"
+	case status == http.StatusNotFound && path == "/rest/api/3/license/approximateLicenseCount/product/{applicationKey}":
+		return "errUnknownApplicationKey: a key outside the enum has no documented answer"
+	}
+	return ""
+}
+
+// Smaller choices of shape, where the OpenAPI is silent:
+//   - applicationrole "groups"/"groupDetails" ("groups associated with the
+//     application role") list every group with any grant on the product,
+//     admin grants included, sorted by name; userCountDescription is
+//     "N users" (Jira's text names the user type, e.g. "5 developers").
+//   - user/search matches query as a case-insensitive substring of the
+//     display name or the visible e-mail (Jira matches word prefixes, a
+//     subset of this); a well-formed property query matches nobody, since
+//     the site stores no user properties.
+//   - group/bulk does not clamp maxResults (no limit is documented);
+//     group/member and users/search clamp silently (memberPageMax,
+//     usersPageMax).
+//   - POST group/user answers the Group with its "users" expansion (the
+//     first memberPageMax members, inactive ones included), as the
+//     createGroup example shows the same bean.
+//   - Permission is checked before parameters: a Forge app token in mode
+//     (d) gets 403 even for a malformed request.
+//   - /myself for an app token whose account the site does not know
+//     answers a minimal active app User rather than an error.
+//   - Avatar URLs are stable per account and point at the site itself
+//     (/secure/useravatar), not at Atlassian's avatar CDN, so demos stay
+//     offline.

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/seatlens/seatlens/app/sitesim"
+)
+
+// simFlags are the flags of `seatlens sim`.
+type simFlags struct {
+	addr          string
+	users         int
+	seed          uint64
+	contextPath   string
+	syncedRemoval string
+	appMayChange  bool
+}
+
+func (f *simFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:0", "listen address (port 0 picks a free one)")
+	fs.IntVar(&f.users, "users", 0, "grow the default site to this many users (0: the fixed tiny site)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the generated users")
+	fs.StringVar(&f.contextPath, "context-path", "", "serve the site under this path (e.g. /wiki) to exercise context-path handling")
+	fs.StringVar(&f.syncedRemoval, "synced-removal", sitesim.SyncedRemovalRefused, "removing a synced group's member through product REST: refused or undone (by the next IdP sync)")
+	fs.BoolVar(&f.appMayChange, "app-may-change-membership", true, "whether the app's account may change group membership with the Forge app token")
+}
+
+func (f *simFlags) validate() error {
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return fmt.Errorf("--addr %q: want host:port", f.addr)
+	}
+	if f.users < 0 || f.users > 1_000_000 {
+		return fmt.Errorf("--users %d: want 0..1000000", f.users)
+	}
+	if f.syncedRemoval != sitesim.SyncedRemovalRefused && f.syncedRemoval != sitesim.SyncedRemovalUndone {
+		return fmt.Errorf("--synced-removal %q: want %s or %s", f.syncedRemoval, sitesim.SyncedRemovalRefused, sitesim.SyncedRemovalUndone)
+	}
+	if f.contextPath != "" && (f.contextPath[0] != '/' || f.contextPath == "/") {
+		return fmt.Errorf("--context-path %q: want a path such as /wiki", f.contextPath)
+	}
+	return nil
+}
+
+// sim serves the simulated Atlassian site until ctx ends. Its first stdout
+// line is machine-readable: seatlens-sim site=<url> email=<e> token=<t>.
+func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var f simFlags
+	fs := newFlagSet("sim", stderr)
+	f.register(fs)
+	if err := parseFlags(fs, args, getenv, f.validate); err != nil {
+		return err
+	}
+	sc := sitesim.DefaultScenario()
+	if f.users > 0 {
+		sc = sitesim.SizedScenario(f.users, f.seed)
+	}
+	site, err := sitesim.NewSite(sc)
+	if err != nil {
+		return err
+	}
+	srv, err := sitesim.New(site, sitesim.Options{
+		ContextPath: f.contextPath, AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
+		Modes: sitesim.Modes{SyncedRemoval: f.syncedRemoval, AppMembershipRefused: !f.appMayChange},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("sim: listen on %s: %w", f.addr, err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "seatlens-sim site=http://%s%s email=%s token=%s\n", ln.Addr(), f.contextPath, sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("sim: %w", err)
+	}
+}
