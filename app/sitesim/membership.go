@@ -51,8 +51,8 @@ func (s *Site) addMember(g *Group, accountID string) *apiError {
 	if u.Active && u.AccountType == AccountAtlassian {
 		held := s.productsOf(accountID)
 		for _, gr := range g.Grants {
-			if held[gr.Product] != "" {
-				continue
+			if held[gr.Product] != "" || !licensedRole(gr.Role) {
+				continue // already counted, or a role that takes no seat
 			}
 			held[gr.Product] = gr.Role // a group granting user and admin costs one seat
 			p, ok := s.product(gr.Product)

@@ -1,10 +1,14 @@
 package sitesim
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Jira application role keys (the product keys of Jira's REST API).
@@ -15,11 +19,29 @@ const (
 	JiraCore         = "jira-core"
 )
 
-// Roles a group grants on a product, as group/bulk's accessType names them.
+// Confluence's product key in the simulated organisation (not a Jira
+// application role, so invisible to Jira REST).
+const Confluence = "confluence"
+
+// Roles a group (or a direct assignment) grants on a product. user and
+// admin are the licensed roles, the ones group/bulk's accessType names;
+// the others are the Organizations API's non-billable roles (atlassian/…).
 const (
-	RoleUser  = "user"
-	RoleAdmin = "admin"
+	RoleUser        = "user"        // atlassian/user (JSM: agent; JPD: creator)
+	RoleAdmin       = "admin"       // atlassian/admin
+	RoleGuest       = "guest"       // atlassian/guest (Confluence)
+	RoleCustomer    = "customer"    // atlassian/customer (JSM)
+	RoleContributor = "contributor" // atlassian/contributor (JPD)
+	RoleStakeholder = "stakeholder" // atlassian/stakeholder (JSM Premium)
 )
+
+var knownRoles = map[string]bool{RoleUser: true, RoleAdmin: true, RoleGuest: true, RoleCustomer: true, RoleContributor: true, RoleStakeholder: true}
+
+// licensedRole reports whether Jira counts the role against the licence.
+func licensedRole(r string) bool { return r == RoleUser || r == RoleAdmin }
+
+// jiraProduct reports whether a product is a Jira application role.
+func jiraProduct(key string) bool { return strings.HasPrefix(key, "jira-") }
 
 // Account types of Jira's User bean.
 const (
@@ -28,63 +50,90 @@ const (
 	AccountCustomer  = "customer"
 )
 
-// Product is a Jira application (application role).
+// Product is a product of the site: a Jira application (application
+// role, key "jira-…") or another product of the organisation (Confluence).
 type Product struct {
-	Key   string // JiraSoftware, …
-	Name  string
-	Seats int    // licence limit (numberOfSeats); 0 with Unlimited
-	Plan  string // UNLICENSED | FREE | PAID (instance/license)
+	Key   string `json:"key"` // JiraSoftware, …, Confluence
+	Name  string `json:"name"`
+	Seats int    `json:"seats"` // licence limit (numberOfSeats); 0 with Unlimited
+	Plan  string `json:"plan"`  // UNLICENSED | FREE | PAID (instance/license)
 
-	Unlimited bool
+	Unlimited bool `json:"unlimited,omitempty"`
 }
 
-// Grant is one product role a group gives its members.
+// Grant is one product role a group (or a direct assignment) gives.
 type Grant struct {
-	Product string
-	Role    string // RoleUser or RoleAdmin
+	Product string `json:"product"`
+	Role    string `json:"role"` // RoleUser, RoleAdmin, RoleGuest, …
 }
 
 // Group is a site group.
 type Group struct {
-	ID   string
-	Name string
+	ID   string `json:"id"`
+	Name string `json:"name"`
 	// Grants are the product roles the group gives; DefaultFor the products
 	// whose default group it is (applicationrole.defaultGroups).
-	Grants     []Grant
-	DefaultFor []string
-	SiteAdmin  bool // grants site administration (accessType=site-admin)
-	Synced     bool // provisioned from an identity provider
+	Grants     []Grant  `json:"grants,omitempty"`
+	DefaultFor []string `json:"defaultFor,omitempty"`
+	SiteAdmin  bool     `json:"siteAdmin,omitempty"` // grants site administration (accessType=site-admin)
+	Synced     bool     `json:"synced,omitempty"`    // provisioned from an identity provider
 }
 
-// User is an Atlassian account known to the site.
+// User is an Atlassian account known to the site. The fields after Locale
+// are the organisation's view (Organizations API), invisible to Jira REST.
 type User struct {
-	AccountID   string
-	AccountType string // AccountAtlassian | AccountApp | AccountCustomer
-	AppType     string // "service", "agent" or "" (Jira's appType)
-	Active      bool
-	DisplayName string
-	Email       string // "" when hidden by the user's privacy settings
-	TimeZone    string
-	Locale      string
+	AccountID   string `json:"accountId"`
+	AccountType string `json:"accountType"`       // AccountAtlassian | AccountApp | AccountCustomer
+	AppType     string `json:"appType,omitempty"` // "service", "agent" or "" (Jira's appType)
+	Active      bool   `json:"active"`
+	DisplayName string `json:"displayName"`
+	Email       string `json:"email,omitempty"` // "" when hidden by the user's privacy settings
+	TimeZone    string `json:"timeZone,omitempty"`
+	Locale      string `json:"locale,omitempty"`
+
+	Status           string               `json:"status,omitempty"`           // active | suspended | deactivated (org); "" = active
+	ClaimStatus      string               `json:"claimStatus,omitempty"`      // managed | unmanaged
+	ManagementSource string               `json:"managementSource,omitempty"` // invited | synced
+	AddedToOrg       *time.Time           `json:"addedToOrg,omitempty"`
+	LastActive       map[string]time.Time `json:"lastActive,omitempty"`    // product key → last activity
+	PlatformRoles    []string             `json:"platformRoles,omitempty"` // org-admin, site-admin
+	DirectRoles      []Grant              `json:"directRoles,omitempty"`   // roles assigned to the user, not through a group
 }
 
 // Scenario is the content of a site: what a generator or a fixture file
-// produces and New loads.
+// produces and NewSite loads. It is also the JSON of `seatlens sim
+// --scenario FILE`.
 type Scenario struct {
-	Products []Product
-	Groups   []Group
-	Users    []User
+	Products []Product `json:"products"`
+	Groups   []Group   `json:"groups"`
+	Users    []User    `json:"users"`
 	// Members maps a group ID to the account IDs in it.
-	Members map[string][]string
-	// Admin is the human site admin the API token belongs to.
-	AdminAccountID string
+	Members map[string][]string `json:"members"`
+	// AdminAccountID is the human site admin the API token belongs to.
+	AdminAccountID string `json:"admin"`
+}
+
+// LoadScenario reads a scenario file; unknown fields are refused so a typo
+// cannot silently drop data.
+func LoadScenario(r io.Reader) (Scenario, error) {
+	var sc Scenario
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
+		return Scenario{}, fmt.Errorf("sitesim: scenario: %w", err)
+	}
+	if _, err := NewSite(sc); err != nil {
+		return Scenario{}, err
+	}
+	return sc, nil
 }
 
 // Site is the live, mutable state of a simulated site. Every REST view is
 // computed from it, so a change through one endpoint is visible in all.
 type Site struct {
 	mu       sync.RWMutex
-	products []Product
+	products []Product         // Jira application roles: what Jira REST shows
+	all      []Product         // every product, Confluence included
 	groups   map[string]*Group // by ID
 	byName   map[string]string // name → ID
 	users    map[string]*User
@@ -99,14 +148,20 @@ type Site struct {
 // NewSite loads a scenario, refusing an inconsistent one.
 func NewSite(sc Scenario) (*Site, error) {
 	s := &Site{
-		products: slices.Clone(sc.Products),
-		groups:   map[string]*Group{}, byName: map[string]string{},
+		all:    slices.Clone(sc.Products),
+		groups: map[string]*Group{}, byName: map[string]string{},
 		users: map[string]*User{}, members: map[string]map[string]bool{}, idp: map[string]map[string]bool{},
 		admin: sc.AdminAccountID,
 	}
 	known := map[string]bool{}
 	for _, p := range sc.Products {
+		if p.Key == "" || known[p.Key] {
+			return nil, fmt.Errorf("sitesim: product %q is empty or duplicated", p.Key)
+		}
 		known[p.Key] = true
+		if jiraProduct(p.Key) {
+			s.products = append(s.products, p)
+		}
 	}
 	for i := range sc.Groups {
 		g := sc.Groups[i]
@@ -114,7 +169,7 @@ func NewSite(sc Scenario) (*Site, error) {
 			return nil, fmt.Errorf("sitesim: group %q/%q is empty or duplicated", g.ID, g.Name)
 		}
 		for _, gr := range g.Grants {
-			if !known[gr.Product] || (gr.Role != RoleUser && gr.Role != RoleAdmin) {
+			if !known[gr.Product] || !knownRoles[gr.Role] {
 				return nil, fmt.Errorf("sitesim: group %s grants unknown %v", g.Name, gr)
 			}
 		}
@@ -128,6 +183,13 @@ func NewSite(sc Scenario) (*Site, error) {
 		if u.AccountID == "" || s.users[u.AccountID] != nil {
 			return nil, fmt.Errorf("sitesim: user %q is empty or duplicated", u.AccountID)
 		}
+		for _, gr := range u.DirectRoles {
+			if !known[gr.Product] || !knownRoles[gr.Role] {
+				return nil, fmt.Errorf("sitesim: user %s has unknown direct role %v", u.AccountID, gr)
+			}
+		}
+		u.LastActive = mapsClone(u.LastActive)
+		u.PlatformRoles, u.DirectRoles = slices.Clone(u.PlatformRoles), slices.Clone(u.DirectRoles)
 		s.users[u.AccountID] = &u
 		s.order = append(s.order, u.AccountID)
 	}
@@ -190,16 +252,31 @@ func (s *Site) groupsOf(accountID string) []*Group {
 	return out
 }
 
-// productsOf returns the products a user reaches through any group, with
-// the highest role on each.
+// productsOf returns the Jira applications a user holds a licensed role
+// on through any group, with the highest role on each: Jira's view. Direct
+// roles and other products belong to the organisation's view.
 func (s *Site) productsOf(accountID string) map[string]string {
 	out := map[string]string{}
 	for _, g := range s.groupsOf(accountID) {
 		for _, gr := range g.Grants {
+			if !jiraProduct(gr.Product) || !licensedRole(gr.Role) {
+				continue
+			}
 			if out[gr.Product] != RoleAdmin {
 				out[gr.Product] = gr.Role
 			}
 		}
+	}
+	return out
+}
+
+func mapsClone[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
 	return out
 }
