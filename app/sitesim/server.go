@@ -17,6 +17,9 @@ type Options struct {
 	AdminToken  string // and API token
 	Modes       Modes
 	Now         func() time.Time
+	// Rate limits and faults (ratelimit.go, faults.go); zero values: off.
+	Limits RateLimits
+	Faults Faults
 }
 
 // Server serves a Site over HTTP.
@@ -31,6 +34,11 @@ type Server struct {
 	apps   map[string]ConnectApp
 	tokens map[string]AppToken
 	log    []Request
+
+	// Hooks of ratelimit.go, faults.go, counters.go.
+	limits *limiter
+	faults *faulter
+	usage  *usage
 }
 
 // Request is one call the site answered (tests assert on them).
@@ -60,7 +68,8 @@ func New(site *Site, o Options) (*Server, error) {
 	}
 	o.ContextPath = strings.TrimSuffix(o.ContextPath, "/")
 	s := &Server{site: site, opts: o, ops: ops, now: o.Now, mux: http.NewServeMux(),
-		apps: map[string]ConnectApp{}, tokens: map[string]AppToken{}}
+		apps: map[string]ConnectApp{}, tokens: map[string]AppToken{},
+		limits: newLimiter(o.Limits, o.Now), faults: newFaulter(o.Faults), usage: newUsage()}
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
@@ -88,10 +97,11 @@ func (s *Server) handle(method, path string, h handlerFunc) {
 		panic("sitesim: " + method + " " + path + " is not in the OpenAPI document") // programming error
 	}
 	s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+		s.beforeOperation(r, op) // hook: counters, latency
 		apiMount := r.Context().Value(apiMountKey{}) != nil
 		c, aerr := s.authenticate(r, op, apiMount)
 		if aerr == nil {
-			aerr = h(w, r, c)
+			aerr = s.serveMetered(w, r, op, c, h) // hook: rate limits, faults, points
 		}
 		if aerr != nil {
 			writeJSON(w, aerr.Status, aerr.body())
@@ -105,6 +115,7 @@ type apiMountKey struct{}
 // mount), then routes; anything outside both mounts is a 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	r = withMeter(r) // hook: counters.go
 	path := r.URL.Path
 	inner := r
 	switch {
@@ -153,6 +164,7 @@ func credentialOf(r *http.Request) string {
 const maxLog = 100_000
 
 func (s *Server) record(r *http.Request, status int, cred string) {
+	s.usage.count(r) // hook: counters.go
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.log) >= maxLog {

@@ -322,3 +322,21 @@ func specDeviation(method, path string, status int) string {
 //   - Avatar URLs are stable per account and point at the site itself
 //     (/secure/useravatar), not at Atlassian's avatar CDN, so demos stay
 //     offline.
+
+// Rate limits and faults (ratelimit.go, faults.go; billing-model.md §9
+// leaves these open, the full reasoning is in the "CHOICES" block of
+// ratelimit.go and the doc comment of Faults):
+//   - one points pool per site, shared by every Connect app and Forge
+//     token on it (Atlassian's tier-1 pool is per app across its tenants);
+//   - identity reads are the GETs of users, groups and members, 2 points
+//     per returned object counted in the 2xx body; licence and
+//     application-role GETs, POST permissions/check, writes and error
+//     answers cost the base 1 point; 401s cost nothing;
+//   - the base point is drawn on admission, the per-object part after the
+//     answer (a call may overdraw the pool; Remaining stops at 0);
+//   - burst buckets are per operation and method, shared by all callers,
+//     holding one second of their rate; the quota is checked first;
+//   - success answers carry only X-RateLimit-NearLimit (below 20% left);
+//   - injected faults are fixed latency plus a seeded 500/503 draw after
+//     the limits; a 503 carries Retry-After: 1; faults cost no points;
+//   - limits and faults are off in the zero Options.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/seatlens/seatlens/app/sitesim"
@@ -18,23 +19,35 @@ type simFlags struct {
 	addr          string
 	users         int
 	seed          uint64
+	scenario      string
 	contextPath   string
 	syncedRemoval string
 	appMayChange  bool
+	// Rate limits and faults (sitesim.RateLimits, sitesim.Faults).
+	latency       time.Duration
+	errorRate     float64
+	pointsPerHour int
 }
 
 func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:0", "listen address (port 0 picks a free one)")
-	fs.IntVar(&f.users, "users", 0, "grow the default site to this many users (0: the fixed tiny site)")
+	fs.IntVar(&f.users, "users", 0, "generate a site of this many users with every case of DESIGN.md §6 (0: the fixed tiny site)")
+	fs.StringVar(&f.scenario, "scenario", "", "load the site from this scenario JSON file instead (see app/sitesim/testdata/fixture/site.json)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the generated users")
 	fs.StringVar(&f.contextPath, "context-path", "", "serve the site under this path (e.g. /wiki) to exercise context-path handling")
 	fs.StringVar(&f.syncedRemoval, "synced-removal", sitesim.SyncedRemovalRefused, "removing a synced group's member through product REST: refused or undone (by the next IdP sync)")
 	fs.BoolVar(&f.appMayChange, "app-may-change-membership", true, "whether the app's account may change group membership with the Forge app token")
+	fs.DurationVar(&f.latency, "latency", 0, "delay every answer by this much (e.g. 50ms)")
+	fs.Float64Var(&f.errorRate, "error-rate", 0, "answer this fraction (0..1) of requests with 500/503, drawn from --seed")
+	fs.IntVar(&f.pointsPerHour, "points-per-hour", 65000, "enforce Atlassian's rate limits with this hourly points pool for app traffic (65000 is tier 1; 0: no rate limits)")
 }
 
 func (f *simFlags) validate() error {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return fmt.Errorf("--addr %q: want host:port", f.addr)
+	}
+	if f.scenario != "" && f.users > 0 {
+		return errors.New("--scenario and --users exclude each other")
 	}
 	if f.users < 0 || f.users > 1_000_000 {
 		return fmt.Errorf("--users %d: want 0..1000000", f.users)
@@ -44,6 +57,15 @@ func (f *simFlags) validate() error {
 	}
 	if f.contextPath != "" && (f.contextPath[0] != '/' || f.contextPath == "/") {
 		return fmt.Errorf("--context-path %q: want a path such as /wiki", f.contextPath)
+	}
+	if f.latency < 0 || f.latency > time.Minute {
+		return fmt.Errorf("--latency %s: want 0..1m", f.latency)
+	}
+	if !(f.errorRate >= 0 && f.errorRate <= 1) { // also refuses NaN
+		return fmt.Errorf("--error-rate %v: want a fraction 0..1", f.errorRate)
+	}
+	if f.pointsPerHour < 0 {
+		return fmt.Errorf("--points-per-hour %d: want 0 (no limits) or more", f.pointsPerHour)
 	}
 	return nil
 }
@@ -58,8 +80,19 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	sc := sitesim.DefaultScenario()
-	if f.users > 0 {
-		sc = sitesim.SizedScenario(f.users, f.seed)
+	switch {
+	case f.scenario != "":
+		file, err := os.Open(f.scenario)
+		if err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+		sc, err = sitesim.LoadScenario(file)
+		file.Close()
+		if err != nil {
+			return fmt.Errorf("sim: %s: %w", f.scenario, err)
+		}
+	case f.users > 0:
+		sc = sitesim.Generate(f.users, f.seed)
 	}
 	site, err := sitesim.NewSite(sc)
 	if err != nil {
@@ -67,7 +100,9 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	srv, err := sitesim.New(site, sitesim.Options{
 		ContextPath: f.contextPath, AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
-		Modes: sitesim.Modes{SyncedRemoval: f.syncedRemoval, AppMembershipRefused: !f.appMayChange},
+		Modes:  sitesim.Modes{SyncedRemoval: f.syncedRemoval, AppMembershipRefused: !f.appMayChange},
+		Limits: sitesim.RateLimits{Enabled: f.pointsPerHour > 0, PointsPerHour: f.pointsPerHour},
+		Faults: sitesim.Faults{Latency: f.latency, ErrorRate: f.errorRate, Seed: f.seed},
 	})
 	if err != nil {
 		return err
