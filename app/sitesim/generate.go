@@ -29,6 +29,7 @@ var proportions = struct {
 	SoftwareDefault, SoftwareSyncedOnly, SoftwareSyncedAndDefault     float64
 	Contractors, Agents, JPDCreators, JPDContributors                 float64
 	ConfluenceDefault, ConfluenceGuests, WorkMgmt, JiraAdmins, Direct float64
+	Inferred                                                          float64
 	RecentlyActive, Inactive, NeverAccessed, NewInvites               float64
 	UnicodeNames, LongNames, HTMLNames                                float64
 }{
@@ -36,7 +37,7 @@ var proportions = struct {
 	Suspended: 0.01, Deactivated: 0.02, Unmanaged: 0.05, OrgAdmins: 0.003, IntegrationNamed: 0.01,
 	SoftwareDefault: 0.45, SoftwareSyncedOnly: 0.08, SoftwareSyncedAndDefault: 0.07,
 	Contractors: 0.04, Agents: 0.05, JPDCreators: 0.04, JPDContributors: 0.08,
-	ConfluenceDefault: 0.40, ConfluenceGuests: 0.03, WorkMgmt: 0.05, JiraAdmins: 0.01, Direct: 0.02,
+	ConfluenceDefault: 0.40, ConfluenceGuests: 0.03, WorkMgmt: 0.05, JiraAdmins: 0.01, Direct: 0.02, Inferred: 0.005,
 	RecentlyActive: 0.55, Inactive: 0.25, NeverAccessed: 0.10, NewInvites: 0.05,
 	UnicodeNames: 0.02, LongNames: 0.005, HTMLNames: 0.005,
 }
@@ -169,6 +170,9 @@ func placeGroups(rng *rand.Rand, u *User, add func(group, id string)) {
 	if rng.Float64() < p.Direct {
 		// A direct role, sometimes on top of the same role through a group.
 		u.DirectRoles = append(u.DirectRoles, Grant{JiraSoftware, RoleUser})
+	}
+	if rng.Float64() < p.Inferred {
+		u.InferredRoles = append(u.InferredRoles, Grant{JiraProductDisco, RoleUser})
 	}
 }
 

@@ -80,6 +80,7 @@ func TestGeneratedProportions(t *testing.T) {
 			}
 			for _, must := range []func(User) bool{
 				func(u User) bool { return slices.Contains(u.PlatformRoles, "org-admin") },
+				func(u User) bool { return len(u.InferredRoles) > 0 },
 				func(u User) bool { return len(u.DisplayName) > 200 },
 				func(u User) bool {
 					return slices.ContainsFunc([]rune(u.DisplayName), func(r rune) bool { return r == '<' })

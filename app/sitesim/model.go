@@ -98,6 +98,10 @@ type User struct {
 	LastActive       map[string]time.Time `json:"lastActive,omitempty"`    // product key → last activity
 	PlatformRoles    []string             `json:"platformRoles,omitempty"` // org-admin, site-admin
 	DirectRoles      []Grant              `json:"directRoles,omitempty"`   // roles assigned to the user, not through a group
+	// InferredRoles are roles the Organizations API reports as inferred
+	// (role assignment type "inferred") other than the admin roles an
+	// org-admin or site-admin holds everywhere.
+	InferredRoles []Grant `json:"inferredRoles,omitempty"`
 }
 
 // Scenario is the content of a site: what a generator or a fixture file
@@ -183,13 +187,14 @@ func NewSite(sc Scenario) (*Site, error) {
 		if u.AccountID == "" || s.users[u.AccountID] != nil {
 			return nil, fmt.Errorf("sitesim: user %q is empty or duplicated", u.AccountID)
 		}
-		for _, gr := range u.DirectRoles {
+		for _, gr := range slices.Concat(u.DirectRoles, u.InferredRoles) {
 			if !known[gr.Product] || !knownRoles[gr.Role] {
-				return nil, fmt.Errorf("sitesim: user %s has unknown direct role %v", u.AccountID, gr)
+				return nil, fmt.Errorf("sitesim: user %s has unknown direct or inferred role %v", u.AccountID, gr)
 			}
 		}
 		u.LastActive = mapsClone(u.LastActive)
 		u.PlatformRoles, u.DirectRoles = slices.Clone(u.PlatformRoles), slices.Clone(u.DirectRoles)
+		u.InferredRoles = slices.Clone(u.InferredRoles)
 		s.users[u.AccountID] = &u
 		s.order = append(s.order, u.AccountID)
 	}
