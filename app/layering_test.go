@@ -1,0 +1,46 @@
+package app
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayering enforces the import rules of STYLE.md's package table and
+// DESIGN.md §3: the top-level packages stay free of app/, the simulated
+// site shares no logic with the app beyond the qsh canonicaliser, and the
+// pure packages do no I/O through the app's other layers.
+func TestLayering(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	const mod = "github.com/seatlens/seatlens/"
+	rules := []struct {
+		pkg     string
+		allowed func(dep string) bool
+	}{
+		{"store", func(d string) bool { return !strings.HasPrefix(d, mod+"app") }},
+		{"descriptor", func(d string) bool { return !strings.HasPrefix(d, mod+"app") && !strings.HasPrefix(d, mod+"store") }},
+		{"static", func(d string) bool { return !strings.HasPrefix(d, mod) || d == mod+"static" }},
+		{"app/connect/qsh", func(d string) bool { return !strings.HasPrefix(d, mod) || d == mod+"app/connect/qsh" }},
+		{"app/apperr", func(d string) bool { return !strings.HasPrefix(d, mod) || d == mod+"app/apperr" }},
+		{"app/sitesim", func(d string) bool {
+			return !strings.HasPrefix(d, mod) || d == mod+"app/sitesim" || d == mod+"app/connect/qsh"
+		}},
+		{"app/connect", func(d string) bool { return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/atlassian") }},
+		{"app/atlassian", func(d string) bool {
+			return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/connect/") || d == mod+"app/connect/qsh"
+		}},
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", mod+r.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", r.pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if !r.allowed(dep) {
+				t.Errorf("%s must not import %s", r.pkg, dep)
+			}
+		}
+	}
+}
