@@ -27,7 +27,9 @@ func TestLayering(t *testing.T) {
 		{"app/sitesim", func(d string) bool {
 			return !strings.HasPrefix(d, mod) || d == mod+"app/sitesim" || d == mod+"app/connect/qsh"
 		}},
-		{"app/connect", func(d string) bool { return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/atlassian") }},
+		{"app/connect", func(d string) bool {
+			return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/atlassian")
+		}},
 		{"app/atlassian", func(d string) bool {
 			return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/connect/") || d == mod+"app/connect/qsh"
 		}},
