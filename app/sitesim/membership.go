@@ -37,6 +37,12 @@ func (s *Site) membersOf(gid string, includeInactive bool) []string {
 // does not already hold it (Site.userCount's rule), so only such an
 // account can hit a licence limit.
 func (s *Site) addMember(g *Group, accountID string) *apiError {
+	return s.addMemberAs(g, accountID, "")
+}
+
+// addMemberAs is addMember on behalf of actor ("" = the product REST
+// caller, see auditEvent), recording the change in the audit log.
+func (s *Site) addMemberAs(g *Group, accountID, actor string) *apiError {
 	u := s.users[accountID]
 	switch {
 	case u == nil:
@@ -61,13 +67,21 @@ func (s *Site) addMember(g *Group, accountID string) *apiError {
 			}
 		}
 	}
+	before := s.accessOf(accountID)
 	s.members[g.ID][accountID] = true
+	s.logMembership(actor, evUserAddedToGroup, g, accountID, before)
 	return nil
 }
 
 // removeMember takes accountID out of g. A synced group's membership
 // belongs to the identity provider: refused or undone later, per mode.
 func (s *Site) removeMember(g *Group, accountID string, syncedRemoval string) *apiError {
+	return s.removeMemberAs(g, accountID, syncedRemoval, "")
+}
+
+// removeMemberAs is removeMember on behalf of actor, recording the change
+// in the audit log.
+func (s *Site) removeMemberAs(g *Group, accountID, syncedRemoval, actor string) *apiError {
 	switch {
 	case s.users[accountID] == nil:
 		return errUserNotFound(accountID)
@@ -76,7 +90,9 @@ func (s *Site) removeMember(g *Group, accountID string, syncedRemoval string) *a
 	case g.Synced && syncedRemoval != SyncedRemovalUndone:
 		return errSyncedGroup(g.Name)
 	}
+	before := s.accessOf(accountID)
 	delete(s.members[g.ID], accountID)
+	s.logMembership(actor, evUserRemovedFromGroup, g, accountID, before)
 	return nil
 }
 
@@ -86,9 +102,23 @@ func (s *Site) removeMember(g *Group, accountID string, syncedRemoval string) *a
 func (s *Site) SyncIdP() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for gid, g := range s.groups {
-		if g.Synced {
-			s.members[gid] = maps(s.idp[gid])
+	for _, g := range s.groupsByName() { // by name: a stable audit-log order
+		if !g.Synced {
+			continue
+		}
+		// Replay the IdP's changes one member at a time so the audit log
+		// records each, as it does for a change made through an API.
+		want := s.idp[g.ID]
+		for _, id := range s.order {
+			before := s.accessOf(id)
+			switch {
+			case want[id] && !s.members[g.ID][id]:
+				s.members[g.ID][id] = true
+				s.logMembership(actorIdP, evUserAddedToGroup, g, id, before)
+			case !want[id] && s.members[g.ID][id]:
+				delete(s.members[g.ID], id)
+				s.logMembership(actorIdP, evUserRemovedFromGroup, g, id, before)
+			}
 		}
 	}
 }

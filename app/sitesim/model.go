@@ -147,6 +147,12 @@ type Site struct {
 	// idp holds the memberships the identity provider dictates for synced
 	// groups; SyncIdP restores them (unconfirmed mode (b)).
 	idp map[string]map[string]bool
+	// events is the organisation's audit log (orgapi_events.go): every
+	// membership and product-access change, whichever API made it, so
+	// product REST and the Organizations API report one history.
+	events   []auditEvent
+	eventSeq int
+	now      func() time.Time // the Server's clock, for event times
 }
 
 // NewSite loads a scenario, refusing an inconsistent one.

@@ -20,6 +20,11 @@ type Options struct {
 	// Rate limits and faults (ratelimit.go, faults.go); zero values: off.
 	Limits RateLimits
 	Faults Faults
+	// The Organizations API mount (orgapi.go): its organisation ID and the
+	// org API key it accepts as a bearer token; "" picks DefaultOrgID and
+	// DefaultOrgKey.
+	OrgID  string
+	OrgKey string
 }
 
 // Server serves a Site over HTTP.
@@ -28,6 +33,7 @@ type Server struct {
 	opts Options
 	ops  map[string]operation
 	mux  *http.ServeMux
+	org  *http.ServeMux // Organizations API mount (orgapi.go)
 	now  func() time.Time
 
 	mu     sync.RWMutex
@@ -66,6 +72,12 @@ func New(site *Site, o Options) (*Server, error) {
 	if o.Modes.SyncedRemoval == "" {
 		o.Modes.SyncedRemoval = DefaultModes().SyncedRemoval // the bool mode keeps the caller's value
 	}
+	if o.OrgID == "" {
+		o.OrgID = DefaultOrgID
+	}
+	if o.OrgKey == "" {
+		o.OrgKey = DefaultOrgKey
+	}
 	o.ContextPath = strings.TrimSuffix(o.ContextPath, "/")
 	s := &Server{site: site, opts: o, ops: ops, now: o.Now, mux: http.NewServeMux(),
 		apps: map[string]ConnectApp{}, tokens: map[string]AppToken{},
@@ -73,6 +85,10 @@ func New(site *Site, o Options) (*Server, error) {
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
+	s.orgRoutes() // Organizations API mount (orgapi.go)
+	site.mu.Lock()
+	site.now = o.Now // audit-log event times follow the server's clock
+	site.mu.Unlock()
 	return s, nil
 }
 
@@ -119,6 +135,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	inner := r
 	switch {
+	case strings.HasPrefix(path, s.OrgBasePath()+"/"):
+		// The Organizations API (api.atlassian.com/admin/…): its own mux,
+		// auth and error shape (orgapi.go).
+		s.serveOrg(rec, r)
+		s.record(r, rec.status, credentialOfOrg(r))
+		return
 	case strings.HasPrefix(path, s.APIBasePath()+"/"):
 		inner = r.Clone(r.Context())
 		inner.URL.Path = strings.TrimPrefix(path, s.APIBasePath())

@@ -340,3 +340,126 @@ func specDeviation(method, path string, status int) string {
 //   - injected faults are fixed latency plus a seeded 500/503 draw after
 //     the limits; a 503 carries Retry-After: 1; faults cost no points;
 //   - limits and faults are off in the zero Options.
+
+// ---- Organizations API (orgapi*.go) -----------------------------------
+// billing-model.md §7 documents the paths, the request bodies, the user,
+// group, role-assignment, workspace, last-active and service-account
+// shapes, the error envelope and a few error codes. Everything below is
+// chosen where it is silent:
+//   - Auth: a missing or wrong org API key is 401 in the documented
+//     errors envelope with code ADMIN-401-1 (no 401 code is documented);
+//     an orgId other than Options.OrgID is 404 ADMIN-404-1, an unknown
+//     directoryId 404 ADMIN-404-2, a path the mount lacks 404
+//     ADMIN-404-0, a malformed body or parameter 400 ADMIN-400-2 (only
+//     ADMIN-400-1, invalid cursor, is documented). Error ids are a hash of
+//     code and detail, so answers are reproducible. The status member is a
+//     string ("401"), as JSON:API writes it.
+//   - The Org API mount has no rate limits or injected faults (§7.1 names
+//     headers but no numbers for these endpoints).
+//   - One directory (DefaultDirectoryID); "-" means it too. Its members
+//     are the atlassian accounts; app and customer accounts are not
+//     directory users (service accounts have their own API), so the
+//     membership endpoints answer ADMIN-404-8 for them.
+//   - Page envelopes: v2 lists are {"data":[…],"links":{self,prev,next}}
+//     with cursor tokens (null where no page); role-assignment pages carry
+//     only links.next, as their examples show. Cursors are opaque base64
+//     offsets; one the sim did not issue is ADMIN-400-1. Page sizes:
+//     users 50 by default, at most usersSearchMax; groups 20, at most
+//     groupsSearchMax; role assignments and service accounts 50, at most
+//     100; a limit outside that range is 400 (not clamped).
+//   - User object defaults when the scenario leaves org fields empty:
+//     status active (deactivated when Jira's active is false); claimStatus
+//     managed; managementSource synced for a member of a synced group, else
+//     invited; nickname = display name; emailVerified = e-mail visible;
+//     mfaEnabled false; deactivatedOn null; forDeletion false; the e-mail
+//     is omitted when hidden. accountStatus is active/inactive from Jira's
+//     active; membershipStatus suspended only for status suspended.
+//   - platformRoles are written "atlassian/<role>" (the user-object example
+//     has "atlassian/site-admin") and include site-admin for a member of a
+//     site-admin group; only returned with expand=platformRoles, like
+//     productAccess and groups. counts.resources is not returned by users
+//     search.
+//   - productAccess lists the products a user holds any role on through a
+//     group, a direct role or a model inferred role (not an org-admin's
+//     implied admin role); key is the product key, id the resource ARI
+//     "ari:cloud:<product>::site/<cloudId>", lastActiveTimestamp the
+//     model's LastActive (null when never active). resourceOwner is the
+//     product key (its format is undocumented).
+//   - Role assignments: group grants → group_direct, DirectRoles → direct,
+//     InferredRoles → inferred, and an org-admin holds an inferred
+//     atlassian/admin on every product. Platform roles are entries with
+//     resourceOwner "platform", resourceId ari:cloud:platform::org/<orgId>
+//     (org-admin) or ::site/<cloudId> (others), method direct, null
+//     directoryId and userDirectoryStatus.
+//   - Groups: managedBy is "external" for a synced group, else "admins";
+//     a synced group is neither modifiable nor deletable, a default or
+//     site-admin group is not deletable; counts only with expand
+//     counts.users / counts.resources. defaultRole (for a product the group
+//     is the default group of) is atlassian/user when the group grants it,
+//     else its first role on the product.
+//   - Membership add body is {"accountId"} (v1 documents account_id);
+//     success is 204 with no body; adding an existing member or removing a
+//     non-member is a 204 no-op, logging nothing. Synced groups refuse both
+//     add and remove with 403 ADMIN-403-5 whatever Modes.SyncedRemoval says
+//     (that mode is about product REST). Beyond a licence limit: 409
+//     ADMIN-409-3, the same seat rule as product REST (Site.addMember).
+//   - Audit log: billing-model gives events-stream's parameters but not
+//     its shape; the sim uses the /events JSON:API shape Atlassian's
+//     reference shows: data[].{id,type:"events",attributes:{time,action,
+//     actor:{id,name},context[],container[]},links.self}, links.
+//     {self,prev,next}, meta.{next,page_size}. Actions are
+//     user_added_to_group, user_removed_from_group, product_access_granted,
+//     product_access_revoked (one per product whose access the membership
+//     change gave or took). Product REST changes are attributed to the site
+//     admin (the sim does not tell the API token from the Forge app's
+//     account there), Org API changes to "org-api-key", IdP syncs to
+//     "identity-provider". Default order is eventsDefaultOrder, default
+//     limit eventsDefaultLimit (max eventsMaxLimit); the cursor names the
+//     last event seen, so new events never shift a walk; links.next
+//     drops from/to (the ACCESS-1603 quirk) while meta.next is the bare
+//     cursor.
+//   - Service accounts: id is serviceAccountIDPrefix + account ID
+//     (atlassianId is the account ID), container the org ARI, status
+//     ACTIVE/INACTIVE, updatedAt addedToOrg in ms (0 when unknown),
+//     createdById the site admin.
+//   - Workspaces: every product of the site, status "online", hostUrl the
+//     sim's own URL, capacity the licence limit (null when unlimited),
+//     createdAt workspaceCreatedAt. GET /directories answers
+//     {"data":[{directoryId,name}]} (its shape is undocumented).
+const (
+	orgCodeBadRequest  = "ADMIN-400-2"
+	orgCodeNoResource  = "ADMIN-404-0"
+	OrgName            = "Seatlens Sim Org"
+	workspaceCreatedAt = "2023-01-01T00:00:00Z"
+	usersSearchMax     = 100
+	groupsSearchMax    = 100
+	eventsDefaultLimit = 100
+	eventsMaxLimit     = 1000
+	eventsDefaultOrder = "asc"
+
+	serviceAccountIDPrefix = "sa-"
+)
+
+func errOrgUnauthorized() *orgError {
+	return newOrgError(http.StatusUnauthorized, "ADMIN-401-1", "Unauthorized", "The API key is missing, invalid or expired.")
+}
+
+func errOrgNotFound(orgID string) *orgError {
+	return newOrgError(http.StatusNotFound, "ADMIN-404-1", "Not Found", "Organization "+orgID+" was not found.")
+}
+
+func errDirectoryNotFound(id string) *orgError {
+	return newOrgError(http.StatusNotFound, "ADMIN-404-2", "Not Found", "Directory "+id+" was not found.")
+}
+
+// defaultRoleOf picks the role a default group grants by default.
+func defaultRoleOf(roles []string) *string {
+	if len(roles) == 0 {
+		return nil
+	}
+	r := roles[0]
+	if slices.Contains(roles, "atlassian/"+RoleUser) {
+		r = "atlassian/" + RoleUser
+	}
+	return &r
+}

@@ -71,7 +71,8 @@ func (f *simFlags) validate() error {
 }
 
 // sim serves the simulated Atlassian site until ctx ends. Its first stdout
-// line is machine-readable: seatlens-sim site=<url> email=<e> token=<t>.
+// line is machine-readable: seatlens-sim site=<url> email=<e> token=<t>
+// org-url=<url> org-id=<id> org-key=<key>.
 func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var f simFlags
 	fs := newFlagSet("sim", stderr)
@@ -103,6 +104,7 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Modes:  sitesim.Modes{SyncedRemoval: f.syncedRemoval, AppMembershipRefused: !f.appMayChange},
 		Limits: sitesim.RateLimits{Enabled: f.pointsPerHour > 0, PointsPerHour: f.pointsPerHour},
 		Faults: sitesim.Faults{Latency: f.latency, ErrorRate: f.errorRate, Seed: f.seed},
+		OrgID:  sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
 	})
 	if err != nil {
 		return err
@@ -112,7 +114,11 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return fmt.Errorf("sim: listen on %s: %w", f.addr, err)
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "seatlens-sim site=http://%s%s email=%s token=%s\n", ln.Addr(), f.contextPath, sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken)
+	// org-url is the api.atlassian.com equivalent: clients append
+	// /admin/v1/orgs/… to it, as to Atlassian's host; it ignores
+	// --context-path, which belongs to the product site.
+	fmt.Fprintf(stdout, "seatlens-sim site=http://%s%s email=%s token=%s org-url=http://%s org-id=%s org-key=%s\n", ln.Addr(), f.contextPath, sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken,
+		ln.Addr(), sitesim.DefaultOrgID, sitesim.DefaultOrgKey)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -30,7 +30,7 @@ func TestSimFirstLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`^seatlens-sim site=(http://127\.0\.0\.1:\d+) email=(\S+) token=(\S+)\n$`).FindStringSubmatch(line)
+	m := regexp.MustCompile(`^seatlens-sim site=(http://127\.0\.0\.1:\d+) email=(\S+) token=(\S+) org-url=(http://127\.0\.0\.1:\d+) org-id=(\S+) org-key=(\S+)\n$`).FindStringSubmatch(line)
 	if m == nil {
 		t.Fatalf("first line %q does not match the contract", line)
 	}
@@ -46,6 +46,17 @@ func TestSimFirstLine(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || len(users) != 50 {
 		t.Fatalf("users/search with the printed credentials: %d, %d users", resp.StatusCode, len(users))
+	}
+	// The printed org key opens the Organizations API of the printed org.
+	req, _ = http.NewRequest("GET", m[4]+"/admin/v1/orgs/"+m[5], nil)
+	req.Header.Set("Authorization", "Bearer "+m[6])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /admin/v1/orgs/%s with the printed key: %d", m[5], resp.StatusCode)
 	}
 	cancel()
 	select {
