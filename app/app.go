@@ -46,6 +46,7 @@ type App struct {
 	basePath   string
 	httpClient *http.Client
 	tokens     *forge.Tokens
+	panelHTML  []byte
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -78,6 +79,9 @@ func New(cfg config.Serve, d Deps) (*App, error) {
 	a := &App{
 		cfg: cfg, store: d.Store, log: d.Logger, now: d.Now,
 		descriptor: tpl.Descriptor(), rendered: rendered, basePath: basePath, httpClient: d.HTTPClient,
+	}
+	if a.panelHTML, err = loadPanel(); err != nil {
+		return nil, err
 	}
 	if err := a.build(d); err != nil {
 		return nil, err

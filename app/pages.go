@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"time"
@@ -15,12 +16,17 @@ import (
 // adminPage serves the panel's HTML to a Jira page load (HS256 with a qsh
 // over the full iframe URL, checked by the middleware).
 func (a *App) adminPage(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(http.StatusOK, a.panelHTML)
+}
+
+// loadPanel reads the page once: it is embedded, so it cannot change.
+func loadPanel() ([]byte, error) {
 	html, err := fs.ReadFile(static.Panel(), "index.html")
 	if err != nil {
-		return apperr.E("app.adminPage", apperr.Other, "", err)
+		return nil, fmt.Errorf("app: panel page: %w", err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(http.StatusOK, html)
+	return html, nil
 }
 
 // tenantView is what the panel learns about its own tenant.

@@ -23,8 +23,11 @@ const maxTokenLen = 8 << 10
 // proxy or a client cannot make two parts of the stack see two tokens.
 func ExtractToken(r *http.Request) (string, error) {
 	var found []string
-	if q := r.URL.Query()["jwt"]; len(q) > 0 {
-		found = append(found, q...)
+	if r.URL.RawQuery != "" {
+		// Parsed in full: "jwt" may arrive percent-encoded.
+		if q := r.URL.Query()["jwt"]; len(q) > 0 {
+			found = append(found, q...)
+		}
 	}
 	if isForm(r) {
 		if err := r.ParseForm(); err == nil {
