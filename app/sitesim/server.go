@@ -25,6 +25,10 @@ type Options struct {
 	// DefaultOrgKey.
 	OrgID  string
 	OrgKey string
+	// ForgeScopes are the OAuth scopes of the Forge app token Install
+	// issues (the manifest's permissions.scopes); required for a Forge
+	// install, since the site cannot read the app's manifest.
+	ForgeScopes []string
 }
 
 // Server serves a Site over HTTP.
@@ -45,6 +49,8 @@ type Server struct {
 	limits *limiter
 	faults *faulter
 	usage  *usage
+
+	keys lazyKeys // install key and Forge key (host.go)
 }
 
 // Request is one call the site answered (tests assert on them).
@@ -134,6 +140,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = withMeter(r) // hook: counters.go
 	path := r.URL.Path
 	inner := r
+	// The install keys and the Forge JWKS are Atlassian services of their
+	// own, public and outside every mount (host.go).
+	if s.servePublic(rec, r) {
+		s.record(r, rec.status, CredNone)
+		return
+	}
 	switch {
 	case strings.HasPrefix(path, s.OrgBasePath()+"/"):
 		// The Organizations API (api.atlassian.com/admin/…): its own mux,

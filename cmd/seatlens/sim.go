@@ -8,10 +8,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
+	seatlens "github.com/seatlens/seatlens"
+	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/sitesim"
+	"github.com/seatlens/seatlens/descriptor"
 )
 
 // simFlags are the flags of `seatlens sim`.
@@ -27,6 +31,9 @@ type simFlags struct {
 	latency       time.Duration
 	errorRate     float64
 	pointsPerHour int
+	// Installing into a running app (host.go of sitesim).
+	install    string
+	forgeAppID string
 }
 
 func (f *simFlags) register(fs *flag.FlagSet) {
@@ -39,6 +46,8 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.appMayChange, "app-may-change-membership", true, "whether the app's account may change group membership with the Forge app token")
 	fs.DurationVar(&f.latency, "latency", 0, "delay every answer by this much (e.g. 50ms)")
 	fs.Float64Var(&f.errorRate, "error-rate", 0, "answer this fraction (0..1) of requests with 500/503, drawn from --seed")
+	fs.StringVar(&f.install, "install", "", "after start-up, install the site into the app at this base URL through the signed lifecycle (start the app with the printed install-keys and jwks URLs)")
+	fs.StringVar(&f.forgeAppID, "forge-app-id", "", "with --install: the app's Forge app id (as given to the app); delivers a Forge app token with a scheduled-trigger invocation")
 	fs.IntVar(&f.pointsPerHour, "points-per-hour", 65000, "enforce Atlassian's rate limits with this hourly points pool for app traffic (65000 is tier 1; 0: no rate limits)")
 }
 
@@ -64,6 +73,15 @@ func (f *simFlags) validate() error {
 	if !(f.errorRate >= 0 && f.errorRate <= 1) { // also refuses NaN
 		return fmt.Errorf("--error-rate %v: want a fraction 0..1", f.errorRate)
 	}
+	if f.install != "" {
+		u, err := url.Parse(f.install)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("--install %q: want the app's absolute http(s) base URL", f.install)
+		}
+	}
+	if f.forgeAppID != "" && (f.install == "" || !forge.ValidAppID(f.forgeAppID)) {
+		return fmt.Errorf("--forge-app-id %q: want ari:cloud:ecosystem::app/<uuid> or the uuid, with --install", f.forgeAppID)
+	}
 	if f.pointsPerHour < 0 {
 		return fmt.Errorf("--points-per-hour %d: want 0 (no limits) or more", f.pointsPerHour)
 	}
@@ -72,7 +90,9 @@ func (f *simFlags) validate() error {
 
 // sim serves the simulated Atlassian site until ctx ends. Its first stdout
 // line is machine-readable: seatlens-sim site=<url> email=<e> token=<t>
-// org-url=<url> org-id=<id> org-key=<key>.
+// org-url=<url> org-id=<id> org-key=<key> install-keys=<url> jwks=<url>.
+// With --install it then installs itself into that app; the line comes
+// first because the app must be started with the key URLs it prints.
 func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var f simFlags
 	fs := newFlagSet("sim", stderr)
@@ -99,12 +119,19 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
+	tpl, err := descriptor.Parse(seatlens.DescriptorTemplate)
+	if err != nil {
+		return err
+	}
+	d := tpl.Descriptor()
 	srv, err := sitesim.New(site, sitesim.Options{
 		ContextPath: f.contextPath, AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
 		Modes:  sitesim.Modes{SyncedRemoval: f.syncedRemoval, AppMembershipRefused: !f.appMayChange},
 		Limits: sitesim.RateLimits{Enabled: f.pointsPerHour > 0, PointsPerHour: f.pointsPerHour},
 		Faults: sitesim.Faults{Latency: f.latency, ErrorRate: f.errorRate, Seed: f.seed},
 		OrgID:  sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
+		// The app token carries what Seatlens's manifest asks for.
+		ForgeScopes: d.ForgeScopes(),
 	})
 	if err != nil {
 		return err
@@ -117,10 +144,25 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// org-url is the api.atlassian.com equivalent: clients append
 	// /admin/v1/orgs/… to it, as to Atlassian's host; it ignores
 	// --context-path, which belongs to the product site.
-	fmt.Fprintf(stdout, "seatlens-sim site=http://%s%s email=%s token=%s org-url=http://%s org-id=%s org-key=%s\n", ln.Addr(), f.contextPath, sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken,
-		ln.Addr(), sitesim.DefaultOrgID, sitesim.DefaultOrgKey)
+	root := "http://" + ln.Addr().String()
+	siteURL := root + f.contextPath
+	fmt.Fprintf(stdout, "seatlens-sim site=%s email=%s token=%s org-url=%s org-id=%s org-key=%s install-keys=%s jwks=%s\n", siteURL, sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken,
+		root, sitesim.DefaultOrgID, sitesim.DefaultOrgKey, sitesim.InstallKeysURL(root), sitesim.JWKSURL(root))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if f.install != "" {
+		// The app fetches the site's keys while it handles the install, so
+		// the site is serving before the install starts.
+		inst, err := srv.Install(ctx, siteURL, f.install, f.forgeAppID)
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(sctx)
+			return fmt.Errorf("sim: install into %s: %w", f.install, err)
+		}
+		fmt.Fprintf(stderr, "sim: installed into %s: app=%s clientKey=%s installationId=%s forge-token=%t\n",
+			inst.AppBaseURL, inst.AppKey, inst.ClientKey, inst.InstallationID, inst.AppToken != "")
+	}
 	select {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
