@@ -102,10 +102,15 @@ func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // URL, by the local simulated site), and nothing else.
 func securityHeaders(baseURL string) echo.MiddlewareFunc {
 	ancestors := "'self' https://*.atlassian.net https://*.jira.com"
+	scripts := "'self' https://connect-cdn.atl-paas.net"
 	if err := descriptor.CheckBaseURL(baseURL); err == nil && strings.HasPrefix(baseURL, "http://") {
-		ancestors += " http://localhost:* http://127.0.0.1:* http://[::1]:*"
+		// Development and the demo: the simulated site frames the page and
+		// serves an AP stand-in, since the CDN's all.js needs real Jira.
+		loopback := " http://localhost:* http://127.0.0.1:* http://[::1]:*"
+		ancestors += loopback
+		scripts += loopback
 	}
-	csp := "default-src 'self'; script-src 'self' https://connect-cdn.atl-paas.net; style-src 'self' 'unsafe-inline'; " +
+	csp := "default-src 'self'; script-src " + scripts + "; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors " + ancestors
 	hsts := strings.HasPrefix(baseURL, "https://")
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

@@ -238,6 +238,7 @@ func (s *Server) Install(ctx context.Context, siteBaseURL, appBaseURL, forgeAppI
 	}
 	s.RegisterConnectApp(ConnectApp{Key: d.Key, ClientKey: inst.ClientKey, SharedSecret: inst.SharedSecret,
 		Scopes: d.Scopes, AccountID: inst.AccountID})
+	s.rememberHostApp(inst, appBaseURL) // the host page frames its modules (hostpage.go)
 	if forgeAppID == "" {
 		return inst, nil
 	}

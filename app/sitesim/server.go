@@ -50,7 +50,8 @@ type Server struct {
 	faults *faulter
 	usage  *usage
 
-	keys lazyKeys // install key and Forge key (host.go)
+	keys lazyKeys     // install key and Forge key (host.go)
+	host hostRegistry // installed apps' page modules (hostpage.go)
 }
 
 // Request is one call the site answered (tests assert on them).
@@ -143,6 +144,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The install keys and the Forge JWKS are Atlassian services of their
 	// own, public and outside every mount (host.go).
 	if s.servePublic(rec, r) {
+		s.record(r, rec.status, CredNone)
+		return
+	}
+	// Jira's page chrome around app modules and the AP stand-in
+	// (hostpage.go): pages for a browser, no API credentials.
+	if s.serveHost(rec, r) {
 		s.record(r, rec.status, CredNone)
 		return
 	}

@@ -19,6 +19,7 @@ var errUsage = errors.New("usage")
 const usage = `seatlens — why is each Atlassian Cloud seat still billable?
 
 Usage:
+  seatlens demo    [--addr A] [--users N]   the app and a simulated site in one process
   seatlens serve   --base-url URL [flags]   run the app server Atlassian talks to
   seatlens backup  --out FILE [--data DIR]  consistent copy of the data (works while serving)
   seatlens restore --from FILE [--data DIR] restore a backup into an empty data folder
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "demo":
+		return demo(ctx, rest, stdout, stderr, getenv)
 	case "serve":
 		return serve(ctx, rest, stderr, getenv)
 	case "backup":

@@ -25,10 +25,39 @@
     status.replaceChildren(p);
   }
 
-  if (!window.AP || !AP.context) {
-    fail("Open this page from Jira's administration menu: it needs the Atlassian host to sign requests.");
-    return;
+  // Outside Jira (the simulated site of `seatlens demo`) the CDN's all.js
+  // cannot talk to the host; the host's own stand-in is loaded instead, and
+  // only from a loopback host, never from an arbitrary xdm_e.
+  function standIn() {
+    var host = new URLSearchParams(location.search).get("xdm_e") || "";
+    var u;
+    try { u = new URL(host); } catch (e) { return ""; }
+    var loopback = u.protocol === "http:" && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname);
+    return loopback ? u.origin + "/atlassian-connect/all.js" : "";
   }
+
+  function start() {
+    if (!window.AP || !AP.context) {
+      fail("Open this page from Jira's administration menu: it needs the Atlassian host to sign requests.");
+      return;
+    }
+    load();
+  }
+
+  if (!window.AP || !AP.context) {
+    var src = standIn();
+    if (src) {
+      var s = document.createElement("script");
+      s.src = src;
+      s.onload = start;
+      s.onerror = start;
+      document.head.appendChild(s);
+      return;
+    }
+  }
+  start();
+
+  function load() {
   AP.context.getToken(function (token) {
     fetch("api/tenant", { headers: { "Authorization": "JWT " + token, "Accept": "application/json" } })
       .then(function (r) {
@@ -42,4 +71,5 @@
       })
       .catch(function (e) { fail("Seatlens could not load: " + e.message); });
   });
+  }
 })();

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	seatlens "github.com/seatlens/seatlens"
+	"github.com/seatlens/seatlens/app"
+	"github.com/seatlens/seatlens/app/config"
+	"github.com/seatlens/seatlens/app/sitesim"
+	"github.com/seatlens/seatlens/descriptor"
+)
+
+// demoAppID is the Forge app id the demo registers itself under.
+const demoAppID = "ari:cloud:ecosystem::app/5ea71e55-0000-4000-8000-00000000de00"
+
+// demo runs the app and a simulated site in one process, installs the app
+// into the site through the real signed lifecycle, delivers a Forge app
+// token, and prints the host page to open:
+//
+//	seatlens-demo open=<host page URL>
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var (
+		addr, data string
+		users      int
+		seed       uint64
+	)
+	fs := newFlagSet("demo", stderr)
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the app's listen address (loopback)")
+	fs.StringVar(&data, "data", "seatlens-demo-data", "data folder of the demo's app")
+	fs.IntVar(&users, "users", 250, "size of the simulated site")
+	fs.Uint64Var(&seed, "seed", 1, "seed of the simulated site")
+	err := parseFlags(fs, args, getenv, func() error {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil || !descriptor.IsLoopbackHost(host) {
+			return fmt.Errorf("--addr %q: want a loopback host:port", addr)
+		}
+		if users < 10 || users > 200_000 {
+			return fmt.Errorf("--users %d: want 10..200000", users)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	log, err := app.NewLogger(stderr, "console", "info")
+	if err != nil {
+		return err
+	}
+
+	// The simulated site first: the app must be configured with its keys.
+	site, err := sitesim.NewSite(sitesim.Generate(users, seed))
+	if err != nil {
+		return err
+	}
+	tpl, err := descriptor.Parse(seatlens.DescriptorTemplate)
+	if err != nil {
+		return err
+	}
+	d := tpl.Descriptor()
+	sim, err := sitesim.New(site, sitesim.Options{
+		AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
+		OrgID: sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
+		Limits:      sitesim.RateLimits{Enabled: true, PointsPerHour: 65000},
+		ForgeScopes: d.ForgeScopes(),
+	})
+	if err != nil {
+		return err
+	}
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: site: %w", err)
+	}
+	siteURL := "http://" + simLn.Addr().String()
+	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go simSrv.Serve(simLn)
+	defer simSrv.Close()
+
+	// The app, as `seatlens serve` would run it.
+	appLn, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("demo: listen on %s: %w (choose another with --addr)", addr, err)
+	}
+	cfg := config.Serve{
+		Addr: addr, BaseURL: "http://" + appLn.Addr().String(), DataDir: data,
+		InstallKeysURL: sitesim.InstallKeysURL(siteURL), ForgeJWKSURL: sitesim.JWKSURL(siteURL), ForgeAppID: demoAppID,
+		LogFormat: "console", LogLevel: "info", ClockSkew: config.DefaultClockSkew,
+		UninstallGrace: config.DefaultUninstallGrace, BodyLimit: 1 << 20,
+	}
+	if err := cfg.Validate(); err != nil {
+		appLn.Close()
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		appLn.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	st, err := openStore(ctx, cfg.DataDir, cfg.SealKeyFile)
+	if err != nil {
+		appLn.Close()
+		return err
+	}
+	defer st.Close()
+	a, err := app.New(cfg, app.Deps{Store: st, Logger: log})
+	if err != nil {
+		appLn.Close()
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx, appLn, 10*time.Second) }()
+
+	inst, err := sim.Install(ctx, siteURL, cfg.BaseURL, demoAppID)
+	if err != nil {
+		stop()
+		<-done
+		return fmt.Errorf("demo: install: %w", err)
+	}
+	open, err := sim.HostPageURL(siteURL, inst.AppKey)
+	if err != nil {
+		stop()
+		<-done
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "seatlens-demo open=%s\n", open)
+	log.Info().Str("site", siteURL).Str("app", cfg.BaseURL).Str("client_key", inst.ClientKey).
+		Msg("demo ready: open the URL above; the site's admin API token is " + sitesim.DefaultAdminToken)
+	err = <-done
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
