@@ -183,6 +183,9 @@ type appDescriptor struct {
 	BaseURL   string            `json:"baseUrl"`
 	Lifecycle map[string]string `json:"lifecycle"`
 	Scopes    []string          `json:"scopes"`
+	Modules   struct {
+		Webhooks []descriptorWebhook `json:"webhooks"`
+	} `json:"modules"`
 }
 
 // lifecyclePayload is the installed/uninstalled body (connect-protocol.md §2.2).
@@ -238,7 +241,8 @@ func (s *Server) Install(ctx context.Context, siteBaseURL, appBaseURL, forgeAppI
 	}
 	s.RegisterConnectApp(ConnectApp{Key: d.Key, ClientKey: inst.ClientKey, SharedSecret: inst.SharedSecret,
 		Scopes: d.Scopes, AccountID: inst.AccountID})
-	s.rememberHostApp(inst, appBaseURL) // the host page frames its modules (hostpage.go)
+	s.rememberHostApp(inst, appBaseURL)          // the host page frames its modules (hostpage.go)
+	s.rememberWebhooks(inst, d.Modules.Webhooks) // hook: webhooks.go
 	if forgeAppID == "" {
 		return inst, nil
 	}

@@ -70,6 +70,7 @@ func (s *Site) addMemberAs(g *Group, accountID, actor string) *apiError {
 	before := s.accessOf(accountID)
 	s.members[g.ID][accountID] = true
 	s.logMembership(actor, evUserAddedToGroup, g, accountID, before)
+	s.emitUserEvent(webhookUserUpdated, accountID) // hook: webhooks.go
 	return nil
 }
 
@@ -93,6 +94,7 @@ func (s *Site) removeMemberAs(g *Group, accountID, syncedRemoval, actor string) 
 	before := s.accessOf(accountID)
 	delete(s.members[g.ID], accountID)
 	s.logMembership(actor, evUserRemovedFromGroup, g, accountID, before)
+	s.emitUserEvent(webhookUserUpdated, accountID) // hook: webhooks.go
 	return nil
 }
 
@@ -115,9 +117,11 @@ func (s *Site) SyncIdP() {
 			case want[id] && !s.members[g.ID][id]:
 				s.members[g.ID][id] = true
 				s.logMembership(actorIdP, evUserAddedToGroup, g, id, before)
+				s.emitUserEvent(webhookUserUpdated, id)
 			case !want[id] && s.members[g.ID][id]:
 				delete(s.members[g.ID], id)
 				s.logMembership(actorIdP, evUserRemovedFromGroup, g, id, before)
+				s.emitUserEvent(webhookUserUpdated, id)
 			}
 		}
 	}

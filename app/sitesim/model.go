@@ -153,6 +153,9 @@ type Site struct {
 	events   []auditEvent
 	eventSeq int
 	now      func() time.Time // the Server's clock, for event times
+	// notify is the Server's webhook hook (webhooks.go), called with s.mu
+	// held for writing; nil = no listener.
+	notify func(event, accountID string)
 }
 
 // NewSite loads a scenario, refusing an inconsistent one.

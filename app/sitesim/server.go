@@ -50,8 +50,9 @@ type Server struct {
 	faults *faulter
 	usage  *usage
 
-	keys lazyKeys     // install key and Forge key (host.go)
-	host hostRegistry // installed apps' page modules (hostpage.go)
+	keys  lazyKeys     // install key and Forge key (host.go)
+	host  hostRegistry // installed apps' page modules (hostpage.go)
+	hooks webhookQueue // webhook subscriptions and deliveries (webhooks.go)
 }
 
 // Request is one call the site answered (tests assert on them).
@@ -94,7 +95,8 @@ func New(site *Site, o Options) (*Server, error) {
 	}
 	s.orgRoutes() // Organizations API mount (orgapi.go)
 	site.mu.Lock()
-	site.now = o.Now // audit-log event times follow the server's clock
+	site.now = o.Now               // audit-log event times follow the server's clock
+	site.notify = s.enqueueWebhook // hook: webhooks.go
 	site.mu.Unlock()
 	return s, nil
 }
@@ -150,6 +152,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Jira's page chrome around app modules and the AP stand-in
 	// (hostpage.go): pages for a browser, no API credentials.
 	if s.serveHost(rec, r) {
+		s.record(r, rec.status, CredNone)
+		return
+	}
+	// The simulator's own admin API (admin.go): no credentials.
+	if s.serveAdmin(rec, r) {
 		s.record(r, rec.status, CredNone)
 		return
 	}
