@@ -123,6 +123,14 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		<-done
 		return fmt.Errorf("demo: install: %w", err)
 	}
+	// The org admin's key, as the Settings page will take it: the demo's
+	// site is its own Organizations API.
+	orgCred := app.OrgCredential{URL: siteURL, OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey}
+	if err := a.SetOrgCredential(ctx, inst.ClientKey, orgCred); err != nil {
+		stop()
+		<-done
+		return fmt.Errorf("demo: %w", err)
+	}
 	open, err := sim.HostPageURL(siteURL, inst.AppKey)
 	if err != nil {
 		stop()

@@ -18,11 +18,12 @@ import (
 // signed iframe URL, and the framed page loads.
 func TestDemo(t *testing.T) {
 	addr := freeAddr(t)
+	data := filepath.Join(t.TempDir(), "data")
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", addr, "--users", "60", "--data", filepath.Join(t.TempDir(), "data")}, pw, io.Discard, func(string) string { return "" })
+		done <- run(ctx, []string{"demo", "--addr", addr, "--users", "60", "--data", data}, pw, io.Discard, func(string) string { return "" })
 		pw.Close()
 	}()
 	lineC := make(chan string, 1)
@@ -61,6 +62,21 @@ func TestDemo(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("demo did not stop")
+	}
+	// The demo installed one tenant and configured its org key, sealed.
+	st, err := openStore(context.Background(), data, filepath.Join(data, "seal.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tenants, err := st.Tenants(context.Background())
+	if err != nil || len(tenants) != 1 || !tenants[0].Installed || tenants[0].InstallationID == "" {
+		t.Fatalf("tenants %+v %v", tenants, err)
+	}
+	for _, name := range []string{"org-api-key", "forge-app-token"} {
+		if _, err := st.TenantGet(context.Background(), tenants[0].ClientKey, "secrets", []byte(name)); err != nil {
+			t.Errorf("demo tenant has no %s: %v", name, err)
+		}
 	}
 }
 
