@@ -39,7 +39,7 @@ func newSimSite(t *testing.T, scopes []string) (*sitesim.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sitesim.New(site, sitesim.Options{ForgeScopes: scopes})
+	srv, err := sitesim.New(site, sitesim.Options{ForgeScopes: scopes, ForgeUserEventsPath: descriptor.ForgeUserEvents.Path})
 	if err != nil {
 		t.Fatal(err)
 	}

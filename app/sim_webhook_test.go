@@ -12,8 +12,9 @@ import (
 
 // TestSimWebhookReachesApp: the sim installs into the real app, then a
 // membership change through the sim's admin API is delivered as a signed
-// user_updated webhook, and the app records the account as pending rescan
-// for that tenant.
+// user_updated webhook and as a Forge avi:jira:updated:user invocation (a
+// FIT with the app token, accepted only if the app verified it), and the
+// app records the account as pending rescan for that tenant.
 func TestSimWebhookReachesApp(t *testing.T) {
 	p := newSimPair(t)
 	ctx := context.Background()
@@ -40,8 +41,8 @@ func TestSimWebhookReachesApp(t *testing.T) {
 	if err := p.site.FlushWebhooks(fctx); err != nil {
 		t.Fatal(err)
 	}
-	if ok, failed := p.site.WebhookDeliveries(); ok != 1 || failed != 0 {
-		t.Fatalf("deliveries ok %d failed %d, want 1, 0", ok, failed)
+	if ok, failed := p.site.WebhookDeliveries(); ok != 2 || failed != 0 {
+		t.Fatalf("deliveries ok %d failed %d, want 2 (webhook and Forge event), 0", ok, failed)
 	}
 	if _, err := p.st.TenantGet(ctx, inst.ClientKey, PendingBucket, []byte(chen)); err != nil {
 		t.Fatalf("account not pending rescan: %v", err)

@@ -174,6 +174,7 @@ type Installation struct {
 	AccountID      string // the app's own account on the site
 	AppBaseURL     string // the descriptor's baseUrl, where callbacks go
 	SiteBaseURL    string
+	ForgeAppID     string // the app ARI FITs are addressed to; "" without Forge
 	uninstalled    string // lifecycle path of the uninstalled callback, "" if none
 }
 
@@ -247,9 +248,11 @@ func (s *Server) Install(ctx context.Context, siteBaseURL, appBaseURL, forgeAppI
 		return inst, nil
 	}
 	inst.AppToken = s.IssueAppToken(d.Key, inst.AccountID, s.opts.ForgeScopes, appTokenTTL)
+	inst.ForgeAppID = forgeAppID
 	if err := s.invokeScheduled(ctx, inst, forgeAppID); err != nil {
 		return Installation{}, err
 	}
+	s.rememberWebhooks(inst, d.Modules.Webhooks) // now with the app token: Forge events too
 	return inst, nil
 }
 
@@ -387,6 +390,13 @@ type forgeContextID struct {
 // invokeScheduled calls the app's scheduled trigger with a FIT and the app
 // system token, the way Forge delivers the token to a Forge Remote.
 func (s *Server) invokeScheduled(ctx context.Context, inst Installation, forgeAppID string) error {
+	body := map[string]any{"context": map[string]string{"cloudId": s.opts.CloudID, "moduleKey": "token-refresh"}}
+	return s.invokeForge(ctx, inst, forgeAppID, scheduledPath, scheduledModuleKey, body)
+}
+
+// invokeForge POSTs body to the app's Forge Remote endpoint at path with a
+// FIT for module and the app system token.
+func (s *Server) invokeForge(ctx context.Context, inst Installation, forgeAppID, path, module string, body any) error {
 	appID := forgeAppID
 	if !strings.HasPrefix(appID, "ari:") {
 		appID = appARIPrefix + appID
@@ -402,7 +412,7 @@ func (s *Server) invokeScheduled(ctx context.Context, inst Installation, forgeAp
 		App: forgeApp{
 			ID: appID, InstallationID: inst.InstallationID, APIBaseURL: apiBase,
 			Environment: map[string]string{"type": "PRODUCTION", "id": newUUID()},
-			Module:      map[string]string{"type": "core:endpoint", "key": scheduledModuleKey},
+			Module:      map[string]string{"type": "core:endpoint", "key": module},
 			Installation: forgeInstallation{ID: inst.InstallationID, Contexts: []forgeContextID{{
 				Name: "ari:cloud:jira::site/" + s.opts.CloudID, APIBaseURL: apiBase, CloudID: s.opts.CloudID,
 			}}},
@@ -419,25 +429,25 @@ func (s *Server) invokeScheduled(ctx context.Context, inst Installation, forgeAp
 	if err != nil {
 		return fmt.Errorf("sitesim: sign FIT: %w", err)
 	}
-	body, err := json.Marshal(map[string]any{"context": map[string]string{"cloudId": s.opts.CloudID, "moduleKey": "token-refresh"}})
+	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, installTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.AppBaseURL+scheduledPath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.AppBaseURL+path, bytes.NewReader(raw))
 	if err != nil {
-		return fmt.Errorf("sitesim: scheduled trigger URL: %w", err)
+		return fmt.Errorf("sitesim: Forge endpoint URL: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+signed)
 	req.Header.Set("X-Forge-Oauth-System", inst.AppToken)
 	answer, status, err := do(req)
 	if err != nil {
-		return fmt.Errorf("sitesim: scheduled trigger: %w", err)
+		return fmt.Errorf("sitesim: Forge invocation %s: %w", path, err)
 	}
 	if status < 200 || status > 299 {
-		return fmt.Errorf("sitesim: scheduled trigger: the app answered %d: %s", status, clipBody(answer))
+		return fmt.Errorf("sitesim: Forge invocation %s: the app answered %d: %s", path, status, clipBody(answer))
 	}
 	return nil
 }

@@ -29,6 +29,10 @@ type Options struct {
 	// issues (the manifest's permissions.scopes); required for a Forge
 	// install, since the site cannot read the app's manifest.
 	ForgeScopes []string
+	// ForgeUserEventsPath is the app's Forge Remote endpoint for Jira user
+	// events (avi:jira:*:user) from its manifest; "" sends none. The site
+	// cannot read the manifest, so whoever installs the app passes it.
+	ForgeUserEventsPath string
 }
 
 // Server serves a Site over HTTP.

@@ -66,6 +66,20 @@ type webhookDelivery struct {
 	event     string
 	accountID string
 	timestamp int64 // ms
+	forge     bool  // a Forge product event (FIT) instead of a Connect webhook
+}
+
+// forgeUserEvent maps a Connect user webhook to its Forge product event.
+func forgeUserEvent(event string) string {
+	switch event {
+	case "user_created":
+		return "avi:jira:created:user"
+	case "user_updated":
+		return "avi:jira:updated:user"
+	case "user_deleted":
+		return "avi:jira:deleted:user"
+	}
+	return ""
 }
 
 // webhookQueue is the Server's subscriptions and delivery queue (the zero
@@ -119,6 +133,10 @@ func (s *Server) enqueueWebhook(event, accountID string) {
 				continue
 			}
 			q.queue = append(q.queue, webhookDelivery{inst: sub.inst, path: h.URL, event: event, accountID: accountID, timestamp: ts})
+		}
+		if sub.inst.AppToken != "" && s.opts.ForgeUserEventsPath != "" && forgeUserEvent(event) != "" && len(q.queue) < webhookQueueLen {
+			q.queue = append(q.queue, webhookDelivery{inst: sub.inst, path: s.opts.ForgeUserEventsPath,
+				event: forgeUserEvent(event), accountID: accountID, timestamp: ts, forge: true})
 		}
 	}
 	if len(q.queue) > 0 && !q.running {
@@ -203,6 +221,20 @@ type webhookBody struct {
 
 // deliverWebhook POSTs d, retrying a failed attempt a few times.
 func (s *Server) deliverWebhook(d webhookDelivery) error {
+	if d.forge {
+		// The event body Forge sends a remote is documented only as far as
+		// payload.retryContext (gaps-2026-11.md §3.4): eventType and
+		// atlassianId as the Forge event reference names them.
+		body := map[string]any{"eventType": d.event, "atlassianId": d.accountID, "payload": map[string]any{"retryContext": nil}}
+		var err error
+		for attempt := 0; ; attempt++ {
+			err = s.invokeForge(context.Background(), d.inst, d.inst.ForgeAppID, d.path, "user-events", body)
+			if err == nil || attempt >= webhookRetryLimit {
+				return err
+			}
+			time.Sleep(webhookBackoff(attempt + 1))
+		}
+	}
 	var b webhookBody
 	b.Timestamp, b.WebhookEvent, b.User.AccountID = d.timestamp, d.event, d.accountID
 	body, err := json.Marshal(b)

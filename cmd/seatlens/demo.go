@@ -69,6 +69,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		OrgID: sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
 		Limits:      sitesim.RateLimits{Enabled: true, PointsPerHour: 65000},
 		ForgeScopes: d.ForgeScopes(),
+		// Forge delivers Jira user events to this manifest endpoint.
+		ForgeUserEventsPath: descriptor.ForgeUserEvents.Path,
 	})
 	if err != nil {
 		return err

@@ -132,6 +132,8 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		OrgID:  sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
 		// The app token carries what Seatlens's manifest asks for.
 		ForgeScopes: d.ForgeScopes(),
+		// Forge delivers Jira user events to this manifest endpoint.
+		ForgeUserEventsPath: descriptor.ForgeUserEvents.Path,
 	})
 	if err != nil {
 		return err
