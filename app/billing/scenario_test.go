@@ -1,0 +1,195 @@
+package billing_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seatlens/seatlens/app/billing"
+	"github.com/seatlens/seatlens/app/sitesim"
+)
+
+// This file turns a simulated site's scenario straight into the snapshot a
+// collector would build from its APIs, for the engine's tests and
+// benchmark. It mirrors what each credential can see (fixture NOTES.md
+// decision 11); app/scan's tests check that the real collector, reading
+// the same site over HTTP, builds the same snapshot.
+
+var fixtureScannedAt = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+
+func fixtureDir() string { return filepath.Join("..", "sitesim", "testdata", "fixture") }
+
+func loadFixtureScenario(t testing.TB) sitesim.Scenario {
+	t.Helper()
+	f, err := os.Open(filepath.Join(fixtureDir(), "site.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc, err := sitesim.LoadScenario(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// snapshotWithOrg is what a scan with an org key sees: everything.
+func snapshotWithOrg(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot {
+	snap := &billing.Snapshot{
+		Site:      billing.SiteInfo{URL: "https://fixture.atlassian.net"},
+		ScannedAt: scannedAt,
+		Sources: billing.Sources{
+			Credentials: []string{billing.CredentialAPIToken, billing.CredentialOrgKey}, OrgAPI: true, DefaultGroups: true,
+			Activity: &billing.ActivitySource{Kind: billing.ActivityOrgAPI, AsOf: scannedAt},
+		},
+	}
+	for _, p := range sc.Products {
+		snap.Products = append(snap.Products, product(p))
+	}
+	siteAdmins := map[string]bool{}
+	for _, g := range sc.Groups {
+		synced := g.Synced
+		bg := billing.Group{ID: g.ID, Name: g.Name, DefaultFor: g.DefaultFor, SiteAdmin: g.SiteAdmin, Synced: &synced, MemberCount: len(sc.Members[g.ID])}
+		for _, gr := range g.Grants {
+			bg.Grants = append(bg.Grants, billing.Grant{Product: gr.Product, Role: gr.Role})
+		}
+		snap.Groups = append(snap.Groups, bg)
+		if g.SiteAdmin {
+			for _, id := range sc.Members[g.ID] {
+				siteAdmins[id] = true
+			}
+		}
+	}
+	groupsOf := membership(sc)
+	for _, u := range sc.Users {
+		bu := billing.User{
+			AccountID: u.AccountID, DisplayName: u.DisplayName, Email: u.Email, AccountType: u.AccountType,
+			AppType: u.AppType, ServiceAccount: u.AppType == "service", Active: u.Active,
+			Groups: groupsOf[u.AccountID], RolesKnown: true,
+		}
+		if u.AccountType == sitesim.AccountAtlassian {
+			bu.Status = orgStatus(u)
+			bu.ClaimStatus = cmpOr(u.ClaimStatus, "managed")
+			bu.AddedToOrg = u.AddedToOrg
+			bu.LastActive = u.LastActive
+			bu.ActivityCovered = true
+			bu.PlatformRoles = slices.Clone(u.PlatformRoles)
+			if siteAdmins[u.AccountID] && !slices.Contains(bu.PlatformRoles, "site-admin") {
+				bu.PlatformRoles = append(bu.PlatformRoles, "site-admin")
+			}
+			slices.Sort(bu.PlatformRoles)
+		}
+		for _, r := range u.DirectRoles {
+			bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodDirect})
+		}
+		for _, r := range u.InferredRoles {
+			bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodInferred})
+		}
+		snap.Users = append(snap.Users, bu)
+	}
+	return snap
+}
+
+// snapshotKeyless is what an API token alone sees (decision 11): Jira
+// products, groups granting a licensed role on them or site
+// administration, their members as Jira's member pages show them, and
+// activity from the admin CSV export of the same day.
+func snapshotKeyless(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot {
+	snap := &billing.Snapshot{
+		Site:      billing.SiteInfo{URL: "https://fixture.atlassian.net"},
+		ScannedAt: scannedAt,
+		Sources: billing.Sources{
+			Credentials: []string{billing.CredentialAPIToken}, DefaultGroups: true,
+			Activity: &billing.ActivitySource{Kind: billing.ActivityAdminCSV, AsOf: scannedAt, File: "activity.csv"},
+		},
+	}
+	for _, p := range sc.Products {
+		if strings.HasPrefix(p.Key, "jira-") {
+			snap.Products = append(snap.Products, product(p))
+		}
+	}
+	visible := map[string]bool{}
+	for _, g := range sc.Groups {
+		bg := billing.Group{ID: g.ID, Name: g.Name, SiteAdmin: g.SiteAdmin, MemberCount: len(sc.Members[g.ID])}
+		for _, gr := range g.Grants {
+			if strings.HasPrefix(gr.Product, "jira-") && billing.Billable(gr.Role) {
+				bg.Grants = append(bg.Grants, billing.Grant{Product: gr.Product, Role: gr.Role})
+			}
+		}
+		for _, p := range g.DefaultFor {
+			if strings.HasPrefix(p, "jira-") {
+				bg.DefaultFor = append(bg.DefaultFor, p)
+			}
+		}
+		if len(bg.Grants) == 0 && !g.SiteAdmin {
+			continue
+		}
+		visible[g.ID] = true
+		snap.Groups = append(snap.Groups, bg)
+	}
+	groupsOf := membership(sc)
+	for _, u := range sc.Users {
+		var gs []string
+		for _, g := range groupsOf[u.AccountID] {
+			if visible[g] {
+				gs = append(gs, g)
+			}
+		}
+		if len(gs) == 0 {
+			continue
+		}
+		bu := billing.User{AccountID: u.AccountID, DisplayName: u.DisplayName, Email: u.Email, AccountType: u.AccountType, Active: u.Active, Groups: gs}
+		if u.AccountType == sitesim.AccountAtlassian { // the CSV lists directory users
+			bu.ActivityCovered, bu.AddedToOrg = true, u.AddedToOrg
+			for p, at := range u.LastActive {
+				if strings.HasPrefix(p, "jira-") {
+					if bu.LastActive == nil {
+						bu.LastActive = map[string]time.Time{}
+					}
+					bu.LastActive[p] = at
+				}
+			}
+		}
+		snap.Users = append(snap.Users, bu)
+	}
+	return snap
+}
+
+func product(p sitesim.Product) billing.Product {
+	bp := billing.Product{Key: p.Key, Name: p.Name, Plan: p.Plan}
+	if !p.Unlimited {
+		seats := p.Seats
+		bp.Limit = &seats
+	}
+	return bp
+}
+
+func membership(sc sitesim.Scenario) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range sc.Groups {
+		for _, id := range sc.Members[g.ID] {
+			out[id] = append(out[id], g.ID)
+		}
+	}
+	return out
+}
+
+func orgStatus(u sitesim.User) string {
+	switch {
+	case u.Status != "":
+		return u.Status
+	case !u.Active:
+		return billing.StatusDeactivated
+	}
+	return billing.StatusActive
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
