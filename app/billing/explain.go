@@ -2,6 +2,7 @@ package billing
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -471,4 +472,11 @@ func hasIntegrationToken(s string) bool {
 
 func fmtDate(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+// nDays says a duration in whole days: "1 day", "209 days".
+func nDays(d time.Duration) string {
+	n := int(d / (24 * time.Hour))
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d day", n)
+	}
+	return fmt.Sprintf("%d days", n)
+}

@@ -139,12 +139,29 @@ func (e *engine) activityRef() string {
 	return "the scan"
 }
 
+// groupNames lists groups the way a sentence does: "a", "a and b",
+// "a, b and c".
 func (e *engine) groupNames(idx []int) string {
 	names := make([]string, len(idx))
 	for i, g := range idx {
 		names[i] = e.groups[g].g.Name
 	}
-	return strings.Join(names, ", ")
+	return andList(names)
+}
+
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// isAre picks the verb for a list of n groups.
+func isAre(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
@@ -168,9 +185,9 @@ func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
 	case cNonBillableRole:
 		return fmt.Sprintf("The %s role on %s takes no licence.", s.role, pn)
 	case cRecentlyActive:
-		return fmt.Sprintf("Used %s on %s, %d days before %s (threshold %d days).", pn, fmtDate(*s.lastActive), days(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)
+		return fmt.Sprintf("Used %s on %s, %s before %s (threshold %d days).", pn, fmtDate(*s.lastActive), nDays(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)
 	case cNewAccount:
-		return fmt.Sprintf("Added to the organisation on %s, %d days before %s, and has not used %s yet.", fmtDate(*u.AddedToOrg), days(e.activity.AsOf.Sub(*u.AddedToOrg)), e.activityRef(), pn)
+		return fmt.Sprintf("Added to the organisation on %s, %s before %s, and has not used %s yet.", fmtDate(*u.AddedToOrg), nDays(e.activity.AsOf.Sub(*u.AddedToOrg)), e.activityRef(), pn)
 	case cPlatformAdmin:
 		return "A platform admin (" + e.platformRoles(u) + "): admins keep their access."
 	case cProductAdmin:
@@ -210,9 +227,9 @@ func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
 	case cNeedsOrgData:
 		return "Likely removable: connect an org key to confirm (direct roles, synced groups, other products and service accounts cannot be checked without it)."
 	case cInactive:
-		return fmt.Sprintf("Last used %s on %s, %d days before %s (threshold %d days).", pn, fmtDate(*s.lastActive), days(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)
+		return fmt.Sprintf("Last used %s on %s, %s before %s (threshold %d days).", pn, fmtDate(*s.lastActive), nDays(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)
 	case cNeverAccessed:
-		return fmt.Sprintf("Never used %s; added to the organisation on %s, %d days before %s.", pn, fmtDate(*u.AddedToOrg), days(e.activity.AsOf.Sub(*u.AddedToOrg)), e.activityRef())
+		return fmt.Sprintf("Never used %s; added to the organisation on %s, %s before %s.", pn, fmtDate(*u.AddedToOrg), nDays(e.activity.AsOf.Sub(*u.AddedToOrg)), e.activityRef())
 	}
 	return reasonTable[c].Code
 }
@@ -221,7 +238,17 @@ func collateralState(t *seatWork) string {
 	if !t.billable {
 		return "in use (active within the threshold)"
 	}
-	return t.base.verdict()
+	var first string
+	for c := code(0); c < numCodes; c++ {
+		if t.base.has(c) && reasonTable[c].Category == t.base.verdict() {
+			first = reasonTable[c].Code
+			break
+		}
+	}
+	if t.base.verdict() == VerdictHold {
+		return "on hold (" + first + ")"
+	}
+	return "under review (" + first + ")"
 }
 
 func (e *engine) platformRoles(u *User) string {
@@ -261,7 +288,7 @@ func (e *engine) warningMessage(c wcode, s *seatWork) string {
 				d = append(d, g)
 			}
 		}
-		return fmt.Sprintf("%s is a default group: granting the product again puts the user back.", e.groupNames(d))
+		return fmt.Sprintf("%s %s: granting the product again puts the user back.", e.groupNames(d), isAre(len(d), "is a default group", "are default groups"))
 	case wSyncStatusUnknown:
 		var u []int
 		for _, g := range s.plan {
@@ -269,7 +296,7 @@ func (e *engine) warningMessage(c wcode, s *seatWork) string {
 				u = append(u, g)
 			}
 		}
-		return fmt.Sprintf("Whether %s is synced from an identity provider is unknown without an org key.", e.groupNames(u))
+		return fmt.Sprintf("Whether %s %s synced from an identity provider is unknown without an org key.", e.groupNames(u), isAre(len(u), "is", "are"))
 	}
 	return warningTable[c]
 }

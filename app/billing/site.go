@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // summarise fills the product, group and site findings and the totals
@@ -204,7 +203,7 @@ func (e *engine) names(keys []string) string {
 			names[i] = e.products[pi].Name
 		}
 	}
-	return strings.Join(names, ", ")
+	return andList(names)
 }
 
 func onlyNeedsOrgData(rs []Reason) bool {
