@@ -3,8 +3,10 @@ package billing
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -32,13 +34,28 @@ func Explain(snap *Snapshot, settings Settings) (*Findings, error) {
 		Users:         make([]UserFindings, len(snap.Users)),
 	}
 	f.Sources.Credentials = f.Credentials
-	var w userWork
-	for i := range snap.Users {
-		f.Users[i] = e.explainUser(&snap.Users[i], &w)
+	// Users are independent until the summary, so they are explained in
+	// parallel chunks; the engine's tables are read-only by then.
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(snap.Users)/minUsersPerWorker))
+	chunk := (len(snap.Users) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(snap.Users); lo += chunk {
+		hi := min(lo+chunk, len(snap.Users))
+		wg.Go(func() {
+			var w userWork
+			for i := lo; i < hi; i++ {
+				f.Users[i] = e.explainUser(&snap.Users[i], &w)
+			}
+		})
 	}
+	wg.Wait()
 	e.summarise(f)
 	return f, nil
 }
+
+// minUsersPerWorker keeps small sites on one goroutine, where starting
+// more would cost more than it saves.
+const minUsersPerWorker = 5000
 
 func nonNil[T any](s []T) []T {
 	if s == nil {
@@ -461,8 +478,10 @@ func hasIntegrationToken(s string) bool {
 			continue
 		}
 		if start >= 0 {
-			if integrationTokens[strings.ToLower(s[start:i])] {
-				return true
+			for _, tok := range integrationTokens {
+				if strings.EqualFold(s[start:i], tok) {
+					return true
+				}
 			}
 			start = -1
 		}

@@ -33,9 +33,7 @@ var csvLabels = map[string]string{
 // integration (§6 rule 6). DESIGN.md names the patterns
 // (bot/svc/integration/automation/api); Atlassian documents no detection
 // rule, so a name match is only ever a review, never a hold.
-var integrationTokens = map[string]bool{
-	"bot": true, "svc": true, "integration": true, "automation": true, "api": true,
-}
+var integrationTokens = []string{"bot", "svc", "integration", "automation", "api"}
 
 // orgAdminInfersEveryProduct: an org admin holds the admin role on every
 // product of the organisation (billing-model.md §1.6 quotes it: "Org
