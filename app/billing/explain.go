@@ -49,6 +49,11 @@ func Explain(snap *Snapshot, settings Settings) (*Findings, error) {
 		})
 	}
 	wg.Wait()
+	// Accounts holding no product have nothing to explain; the rest are
+	// listed by account ID so that two collectors reading the same site
+	// in a different order produce the same document.
+	f.Users = slices.DeleteFunc(f.Users, func(u UserFindings) bool { return len(u.Seats) == 0 })
+	slices.SortFunc(f.Users, func(a, b UserFindings) int { return strings.Compare(a.AccountID, b.AccountID) })
 	e.summarise(f)
 	return f, nil
 }
@@ -98,18 +103,21 @@ type engine struct {
 }
 
 func newEngine(snap *Snapshot, settings Settings) *engine {
+	// Products in catalogue order, whatever order the collector found them in.
+	products := slices.Clone(snap.Products)
+	slices.SortStableFunc(products, func(a, b Product) int { return catalogueIndex(a.Key) - catalogueIndex(b.Key) })
 	e := &engine{
 		snap: snap, settings: settings,
 		threshold: time.Duration(settings.InactiveDays) * 24 * time.Hour,
 		activity:  snap.Sources.Activity,
-		products:  snap.Products,
-		pidx:      make(map[string]int, len(snap.Products)),
+		products:  products,
+		pidx:      make(map[string]int, len(products)),
 		groups:    make([]groupInfo, len(snap.Groups)),
 		gidx:      make(map[string]int, len(snap.Groups)),
 		holds:     map[string][]ManualHold{},
 		marked:    map[string]string{},
 	}
-	for i, p := range snap.Products {
+	for i, p := range products {
 		e.pidx[p.Key] = i
 	}
 	for i := range snap.Groups {

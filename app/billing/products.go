@@ -32,6 +32,15 @@ var Products = []ProductInfo{
 	{Confluence, "Confluence", false},
 }
 
+func catalogueIndex(key string) int {
+	for i, p := range Products {
+		if p.Key == key {
+			return i
+		}
+	}
+	return len(Products)
+}
+
 // LookupProduct returns the catalogue entry of a canonical key.
 func LookupProduct(key string) (ProductInfo, bool) {
 	for _, p := range Products {

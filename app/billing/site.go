@@ -1,9 +1,11 @@
 package billing
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // summarise fills the product, group and site findings and the totals
@@ -91,6 +93,9 @@ func (e *engine) summarise(f *Findings) {
 		t.MonthlySaving += prods[i].MonthlySaving
 	}
 	t.MonthlySaving, t.LikelyMonthlySaving = cents(t.MonthlySaving), cents(t.LikelyMonthlySaving)
+	slices.SortFunc(groups, func(a, b GroupFindings) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
 	f.Products, f.Groups, f.Totals = prods, groups, t
 
 	sf := []SiteFinding{}
