@@ -396,7 +396,7 @@ func (e *engine) rule2(u *User, s *seatWork) {
 		} else {
 			s.base.add(cRecentlyActive)
 		}
-	case u.ActivityCovered && u.AddedToOrg != nil:
+	case u.ActivityCovered && u.AddedToOrg != nil && !slices.Contains(u.ActivityUnknown, e.products[s.product].Key):
 		if e.activity.AsOf.Sub(*u.AddedToOrg) >= e.threshold {
 			s.base.add(cNeverAccessed)
 		} else {

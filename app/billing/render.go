@@ -203,6 +203,8 @@ func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
 		switch {
 		case e.activity == nil:
 			return "No activity source: connect an org key or give the admin users export."
+		case u.ActivityCovered && slices.Contains(u.ActivityUnknown, e.products[s.product].Key):
+			return fmt.Sprintf("The activity source has no entry for %s for this account.", pn)
 		case u.ActivityCovered:
 			return fmt.Sprintf("Never seen in %s, and the date the account joined is unknown.", pn)
 		}

@@ -394,3 +394,11 @@ func TestWarnings(t *testing.T) {
 		}
 	})
 }
+
+func TestRule2ActivityUnknownCell(t *testing.T) {
+	b := newSnap(true).group("jira", bp(false), nil, g(jsw, billing.RoleUser)).group("wiki", bp(false), nil, g(conf, billing.RoleUser)).
+		person("gap", in("jira", "wiki"), func(u *billing.User) { u.ActivityUnknown = []string{conf} })
+	_, seats := explain(t, b.snap, billing.Settings{})
+	want(t, seatOf(t, seats, "gap", jsw), billing.VerdictRemovable, "never-accessed")
+	want(t, seatOf(t, seats, "gap", conf), billing.VerdictReview, "no-activity-data")
+}

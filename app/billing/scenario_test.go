@@ -47,28 +47,41 @@ func snapshotWithOrg(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 		},
 	}
 	for _, p := range sc.Products {
-		snap.Products = append(snap.Products, product(p))
+		snap.Products = append(snap.Products, product(sc, p))
 	}
+	// The Org API's groups search, filtered to the site's products, finds
+	// the groups granting any role on them; a site-admin group is not a
+	// product group (platform roles say who is a site admin).
 	siteAdmins := map[string]bool{}
+	visible := map[string]bool{}
 	for _, g := range sc.Groups {
-		synced := g.Synced
-		bg := billing.Group{ID: g.ID, Name: g.Name, DefaultFor: g.DefaultFor, SiteAdmin: g.SiteAdmin, Synced: &synced, MemberCount: len(sc.Members[g.ID])}
-		for _, gr := range g.Grants {
-			bg.Grants = append(bg.Grants, billing.Grant{Product: gr.Product, Role: gr.Role})
-		}
-		snap.Groups = append(snap.Groups, bg)
 		if g.SiteAdmin {
 			for _, id := range sc.Members[g.ID] {
 				siteAdmins[id] = true
 			}
 		}
+		if len(g.Grants) == 0 {
+			continue
+		}
+		synced := g.Synced
+		bg := billing.Group{ID: g.ID, Name: g.Name, DirectoryID: sitesim.DefaultDirectoryID, DefaultFor: g.DefaultFor, Synced: &synced, MemberCount: len(sc.Members[g.ID])}
+		for _, gr := range g.Grants {
+			bg.Grants = append(bg.Grants, billing.Grant{Product: gr.Product, Role: gr.Role})
+		}
+		snap.Groups = append(snap.Groups, bg)
+		visible[g.ID] = true
 	}
 	groupsOf := membership(sc)
 	for _, u := range sc.Users {
+		var gs []string
+		for _, g := range groupsOf[u.AccountID] {
+			if visible[g] {
+				gs = append(gs, g)
+			}
+		}
 		bu := billing.User{
 			AccountID: u.AccountID, DisplayName: u.DisplayName, Email: u.Email, AccountType: u.AccountType,
-			AppType: u.AppType, ServiceAccount: u.AppType == "service", Active: u.Active,
-			Groups: groupsOf[u.AccountID], RolesKnown: true,
+			AppType: u.AppType, ServiceAccount: u.AppType == "service", Active: u.Active, Groups: gs,
 		}
 		if u.AccountType == sitesim.AccountAtlassian {
 			bu.Status = orgStatus(u)
@@ -82,11 +95,21 @@ func snapshotWithOrg(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 			}
 			slices.Sort(bu.PlatformRoles)
 		}
-		for _, r := range u.DirectRoles {
-			bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodDirect})
-		}
-		for _, r := range u.InferredRoles {
-			bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodInferred})
+		switch {
+		case u.AccountType == sitesim.AccountCustomer:
+			// No API lists a customer account's role; collectors infer the
+			// JSM customer role (billing.CustomerAccountProduct).
+			bu.Roles = []billing.RoleAssignment{{Product: billing.CustomerAccountProduct, Role: billing.RoleCustomer, Method: billing.MethodInferred}}
+		case u.AccountType == sitesim.AccountAtlassian && bu.Status == billing.StatusActive && !bu.ServiceAccount:
+			// Role assignments are read for every user who may hold a
+			// billable seat.
+			bu.RolesKnown = true
+			for _, r := range u.DirectRoles {
+				bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodDirect})
+			}
+			for _, r := range u.InferredRoles {
+				bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodInferred})
+			}
 		}
 		snap.Users = append(snap.Users, bu)
 	}
@@ -108,7 +131,7 @@ func snapshotKeyless(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 	}
 	for _, p := range sc.Products {
 		if strings.HasPrefix(p.Key, "jira-") {
-			snap.Products = append(snap.Products, product(p))
+			snap.Products = append(snap.Products, product(sc, p))
 		}
 	}
 	visible := map[string]bool{}
@@ -158,12 +181,38 @@ func snapshotKeyless(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 	return snap
 }
 
-func product(p sitesim.Product) billing.Product {
-	bp := billing.Product{Key: p.Key, Name: p.Name, Plan: p.Plan}
+// product is a product as the APIs describe it: the catalogue's name, the
+// licence's limit, and for Jira applications the plan and Jira's own user
+// count (applicationrole userCount: active atlassian accounts holding a
+// licensed role through a group).
+func product(sc sitesim.Scenario, p sitesim.Product) billing.Product {
+	info, _ := billing.LookupProduct(p.Key)
+	bp := billing.Product{Key: p.Key, Name: info.Name}
 	if !p.Unlimited {
 		seats := p.Seats
 		bp.Limit = &seats
 	}
+	if !strings.HasPrefix(p.Key, "jira-") {
+		return bp
+	}
+	bp.Plan = p.Plan
+	users := map[string]sitesim.User{}
+	for _, u := range sc.Users {
+		users[u.AccountID] = u
+	}
+	counted := map[string]bool{}
+	for _, g := range sc.Groups {
+		if !slices.ContainsFunc(g.Grants, func(gr sitesim.Grant) bool { return gr.Product == p.Key && billing.Billable(gr.Role) }) {
+			continue
+		}
+		for _, id := range sc.Members[g.ID] {
+			if u := users[id]; u.Active && u.AccountType == sitesim.AccountAtlassian {
+				counted[id] = true
+			}
+		}
+	}
+	n := len(counted)
+	bp.UserCount = &n
 	return bp
 }
 

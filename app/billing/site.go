@@ -89,6 +89,8 @@ func (e *engine) summarise(f *Findings) {
 		groups[i] = gf
 	}
 	for i := range prods {
+		slices.Sort(prods[i].DefaultGroups)
+		slices.Sort(prods[i].AccessGroups)
 		prods[i].MonthlySaving = cents(prods[i].MonthlySaving)
 		t.MonthlySaving += prods[i].MonthlySaving
 	}

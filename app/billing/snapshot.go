@@ -154,6 +154,10 @@ type User struct {
 	// "never used" rather than "unknown".
 	LastActive      map[string]time.Time `json:"lastActive,omitempty"`
 	ActivityCovered bool                 `json:"activityCovered,omitempty"`
+	// ActivityUnknown lists products the source covers the account for but
+	// says nothing about (an empty cell of the admin CSV): no activity data
+	// for those seats, rather than "never used".
+	ActivityUnknown []string `json:"activityUnknown,omitempty"`
 }
 
 // Validate checks the references inside a snapshot: every product key

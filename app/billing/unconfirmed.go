@@ -42,3 +42,12 @@ var integrationTokens = []string{"bot", "svc", "integration", "automation", "api
 // the engine adds the inferred admin path when the Organizations API was
 // read (without it, org-admin is invisible anyway).
 const orgAdminInfersEveryProduct = true
+
+// CustomerAccountProduct is the product a customer account (Jira's
+// accountType "customer", "a Jira Service Desk account representing an
+// external service desk", billing-model.md §1.5) is taken to hold the
+// customer role on. No API lists a portal-only customer's role: such
+// accounts cannot join groups and the Organizations API's directory does
+// not hold them, so collectors give them this inferred, non-billable seat
+// to keep them visible rather than silently absent.
+const CustomerAccountProduct = JiraServiceManagement
