@@ -108,7 +108,7 @@ func TestCSVKnownSeats(t *testing.T) {
 		{"fixture-org", "fx06-portal", billing.JiraServiceManagement, map[string]string{
 			"accountType": "customer", "class": "customer", "status": "", "claimStatus": "", "role": "customer",
 			"billable": "false", "verdict": "not-billable", "reasons": "customer;non-billable-role",
-			"lastActive": "", "paths": "direct(customer)", "plan": "", "seatPrice": "21.05",
+			"lastActive": "", "paths": "inferred(customer)", "plan": "", "seatPrice": "21.05",
 		}},
 		{"fixture-org", "fx15-liam", billing.JiraSoftware, map[string]string{
 			"verdict": "review", "reasons": "synced-group;inactive", "plan": "", "paths": "group:engineering(user,synced)",
