@@ -1,0 +1,224 @@
+package atlassian
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+)
+
+// Jira Cloud platform REST v3 (billing-model.md §5), on the site's base
+// URL (https://<site>.atlassian.net) or a Forge app's api mount
+// (https://api.atlassian.com/ex/jira/<cloudId>). Operation names in the
+// counters are the OpenAPI operationIds.
+
+// Largest pages the endpoints accept: group/member documents 1–50,
+// users/search "limited to 1000"; group/bulk documents no limit, and 50
+// is its default.
+const (
+	groupBulkPage   = 50
+	groupMemberPage = 50
+	usersSearchPage = 1000
+)
+
+// GroupName is Jira's GroupName / GroupDetails (group/bulk has no self).
+type GroupName struct {
+	GroupID string `json:"groupId"`
+	Name    string `json:"name"`
+	Self    string `json:"self,omitempty"`
+}
+
+// ApplicationRole is one Jira product's licence (GET applicationrole):
+// which groups grant it, which are default, and the seat counts.
+type ApplicationRole struct {
+	Key                  string      `json:"key"`
+	Name                 string      `json:"name"`
+	Groups               []string    `json:"groups"`
+	GroupDetails         []GroupName `json:"groupDetails"`
+	DefaultGroups        []string    `json:"defaultGroups"`
+	DefaultGroupsDetails []GroupName `json:"defaultGroupsDetails"`
+	NumberOfSeats        int         `json:"numberOfSeats"`
+	RemainingSeats       int         `json:"remainingSeats"`
+	UserCount            int         `json:"userCount"`
+	UserCountDescription string      `json:"userCountDescription"`
+	HasUnlimitedSeats    bool        `json:"hasUnlimitedSeats"`
+	Platform             bool        `json:"platform"`
+	SelectedByDefault    bool        `json:"selectedByDefault"`
+	Defined              bool        `json:"defined"`
+}
+
+// User is Jira's User (and the UserDetails of group/member pages, a
+// subset). EmailAddress is empty when the user's privacy settings hide it.
+type User struct {
+	Self         string `json:"self"`
+	AccountID    string `json:"accountId"`
+	AccountType  string `json:"accountType"` // atlassian | app | customer | unknown
+	AppType      string `json:"appType,omitempty"`
+	Active       bool   `json:"active"`
+	DisplayName  string `json:"displayName"`
+	EmailAddress string `json:"emailAddress,omitempty"`
+	TimeZone     string `json:"timeZone,omitempty"`
+	Locale       string `json:"locale,omitempty"`
+	// Only on /user and /myself; Items are filled when expanded.
+	Groups           *GroupList           `json:"groups,omitempty"`
+	ApplicationRoles *ApplicationRoleList `json:"applicationRoles,omitempty"`
+}
+
+// GroupList is the "groups" expansion of a User.
+type GroupList struct {
+	Size  int         `json:"size"`
+	Items []GroupName `json:"items"`
+}
+
+// ApplicationRoleList is the "applicationRoles" expansion of a User.
+type ApplicationRoleList struct {
+	Size  int               `json:"size"`
+	Items []ApplicationRole `json:"items"`
+}
+
+// InstanceLicense is GET instance/license: each product and its plan.
+type InstanceLicense struct {
+	Applications []LicensedApplication `json:"applications"`
+}
+
+// LicensedApplication is one product of an InstanceLicense.
+type LicensedApplication struct {
+	ID   string `json:"id"`
+	Plan string `json:"plan"` // UNLICENSED | FREE | PAID
+}
+
+// Values of GroupsBulkQuery.AccessType.
+const (
+	AccessSiteAdmin = "site-admin"
+	AccessAdmin     = "admin"
+	AccessUser      = "user"
+)
+
+// GroupsBulkQuery filters group/bulk. AccessType "user" with an
+// ApplicationKey lists the groups granting that product, which a Connect
+// JWT may ask even though applicationrole is closed to it.
+type GroupsBulkQuery struct {
+	AccessType     string   // AccessSiteAdmin, AccessAdmin, AccessUser or ""
+	ApplicationKey string   // jira-software, jira-servicedesk, jira-product-discovery, jira-core or ""
+	GroupIDs       []string // optional, repeatable
+	GroupNames     []string // optional, repeatable
+}
+
+// ApplicationRoles returns every Jira product with its groups, default
+// groups and seat counts. Connect JWTs are refused here (403); the Forge
+// app token and an API token are not.
+func (c *Client) ApplicationRoles(ctx context.Context) ([]ApplicationRole, error) {
+	var out []ApplicationRole
+	err := c.do(ctx, request{op: "getAllApplicationRoles", method: http.MethodGet,
+		path: "/rest/api/3/applicationrole", idempotent: true}, &out)
+	return out, err
+}
+
+// GroupsBulk returns every group matching q, all pages.
+func (c *Client) GroupsBulk(ctx context.Context, q GroupsBulkQuery) ([]GroupName, error) {
+	v := url.Values{}
+	if q.AccessType != "" {
+		v.Set("accessType", q.AccessType)
+	}
+	if q.ApplicationKey != "" {
+		v.Set("applicationKey", q.ApplicationKey)
+	}
+	v["groupId"] = q.GroupIDs
+	v["groupName"] = q.GroupNames
+	r := request{op: "bulkGetGroups", method: http.MethodGet, path: "/rest/api/3/group/bulk", query: dropEmpty(v), idempotent: true}
+	return collect(func(fn func([]GroupName) error) error {
+		return eachOffsetPage(ctx, c, r, c.size(groupBulkPage), fn)
+	})
+}
+
+// EachGroupMember hands every member of a group, inactive ones included
+// (an inactive member still shows where a seat came from), to fn one page
+// at a time.
+func (c *Client) EachGroupMember(ctx context.Context, groupID string, fn func([]User) error) error {
+	if groupID == "" {
+		return errors.New("atlassian: group members: empty group ID")
+	}
+	r := request{op: "getUsersFromGroup", method: http.MethodGet, path: "/rest/api/3/group/member",
+		query: url.Values{"groupId": {groupID}, "includeInactiveUsers": {"true"}}, idempotent: true}
+	return eachOffsetPage(ctx, c, r, c.size(groupMemberPage), fn)
+}
+
+// GroupMembers returns every member of a group, inactive ones included.
+func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, error) {
+	return collect(func(fn func([]User) error) error { return c.EachGroupMember(ctx, groupID, fn) })
+}
+
+// EachUser hands every account of the site (active, inactive, app and
+// customer accounts) to fn one page at a time. users/search answers a bare
+// array without a total, so a short page ends the walk; Connect JWTs are
+// refused here.
+func (c *Client) EachUser(ctx context.Context, fn func([]User) error) error {
+	r := request{op: "getAllUsers", method: http.MethodGet, path: "/rest/api/3/users/search", idempotent: true}
+	return eachArrayPage(ctx, c, r, c.size(usersSearchPage), fn)
+}
+
+// AllUsers returns every account of the site.
+func (c *Client) AllUsers(ctx context.Context) ([]User, error) {
+	return collect(func(fn func([]User) error) error { return c.EachUser(ctx, fn) })
+}
+
+// InstanceLicense returns the plan of each product.
+func (c *Client) InstanceLicense(ctx context.Context) (InstanceLicense, error) {
+	var out InstanceLicense
+	err := c.do(ctx, request{op: "getLicense", method: http.MethodGet, path: "/rest/api/3/instance/license", idempotent: true}, &out)
+	return out, err
+}
+
+// Myself returns the account the credential acts as (a cheap credential
+// check: 401 means the credential is wrong).
+func (c *Client) Myself(ctx context.Context) (User, error) {
+	var out User
+	err := c.do(ctx, request{op: "getCurrentUser", method: http.MethodGet, path: "/rest/api/3/myself", idempotent: true}, &out)
+	return out, err
+}
+
+// User returns one account with its groups and application roles
+// expanded.
+func (c *Client) User(ctx context.Context, accountID string) (User, error) {
+	var out User
+	if accountID == "" {
+		return out, errors.New("atlassian: user: empty account ID")
+	}
+	err := c.do(ctx, request{op: "getUser", method: http.MethodGet, path: "/rest/api/3/user",
+		query: url.Values{"accountId": {accountID}, "expand": {"groups,applicationRoles"}}, idempotent: true}, &out)
+	return out, err
+}
+
+// RemoveGroupMember removes an account from a group (DELETE group/user).
+// It is never re-sent after a 5xx or a lost connection: whether the first
+// attempt took effect must be checked by reading, not by trying again.
+func (c *Client) RemoveGroupMember(ctx context.Context, groupID, accountID string) error {
+	if groupID == "" || accountID == "" {
+		return errors.New("atlassian: remove group member: empty group or account ID")
+	}
+	return c.do(ctx, request{op: "removeUserFromGroup", method: http.MethodDelete, path: "/rest/api/3/group/user",
+		query: url.Values{"groupId": {groupID}, "accountId": {accountID}}}, nil)
+}
+
+// AddGroupMember adds an account to a group (POST group/user), the undo of
+// RemoveGroupMember; like it, never re-sent after a 5xx.
+func (c *Client) AddGroupMember(ctx context.Context, groupID, accountID string) error {
+	if groupID == "" || accountID == "" {
+		return errors.New("atlassian: add group member: empty group or account ID")
+	}
+	return c.do(ctx, request{op: "addUserToGroup", method: http.MethodPost, path: "/rest/api/3/group/user",
+		query: url.Values{"groupId": {groupID}}, body: struct {
+			AccountID string `json:"accountId"`
+		}{accountID}}, nil)
+}
+
+// dropEmpty removes parameters without values, so an unset filter is not
+// sent as an empty one.
+func dropEmpty(v url.Values) url.Values {
+	for k, vs := range v {
+		if len(vs) == 0 {
+			delete(v, k)
+		}
+	}
+	return v
+}
