@@ -145,6 +145,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) *adminE
 		return 1
 	})
 	site.order = slices.Insert(site.order, i, u.AccountID)
+	site.reindex()
 	// One user_created, not a user_updated per group as well.
 	notify := site.notify
 	site.notify = nil
@@ -157,6 +158,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) *adminE
 			}
 			delete(site.users, u.AccountID)
 			site.order = slices.DeleteFunc(site.order, func(id string) bool { return id == u.AccountID })
+			site.reindex()
 			return fromAPI(aerr)
 		}
 		added = append(added, g)

@@ -111,7 +111,9 @@ func meterOf(ctx context.Context) *meter {
 }
 
 // count adds one answered request to the counters.
-func (u *usage) count(r *http.Request) {
+// count adds a request under the credential the mount recognised (cred;
+// "" falls back to the product mounts' reading of the header).
+func (u *usage) count(r *http.Request, cred string) {
 	m := meterOf(r.Context())
 	c := Counts{Calls: 1, Points: m.points}
 	if m.limited {
@@ -120,7 +122,10 @@ func (u *usage) count(r *http.Request) {
 	if m.fault {
 		c.Faults = 1
 	}
-	k := UsageKey{Operation: m.op, Credential: credentialOf(r)}
+	if cred == "" {
+		cred = credentialOf(r)
+	}
+	k := UsageKey{Operation: m.op, Credential: cred}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.total.add(c)

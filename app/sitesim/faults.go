@@ -15,7 +15,9 @@ import (
 // Choices (also in unconfirmed.go):
 //   - Latency is a fixed delay before each routed request is handled, not
 //     a distribution: the §10 bound is stated in terms of one latency, and
-//     a fixed one keeps benchmarks comparable between runs.
+//     a fixed one keeps benchmarks comparable between runs. It applies to
+//     the Organizations API mount too; injected failures do not (they are
+//     Jira's ErrorCollection answers).
 //   - Injected failures are decided after authentication and the rate
 //     limits (a request refused there is not also failed), cost no points
 //     (the site did no work), and alternate between 500 and 503 by the

@@ -21,15 +21,58 @@ func (s *Site) groupsByName() []*Group {
 
 // membersOf returns the account IDs in group gid in display order, the
 // order group/member pages in.
+//
+// The ordered list of a group is cached until a membership or the order
+// changes: every page of a 5,000-member group would otherwise sort (or
+// walk every user of the site) again. The result is shared; callers must
+// not modify it.
 func (s *Site) membersOf(gid string, includeInactive bool) []string {
-	in := s.members[gid]
+	s.cacheMu.Lock()
+	all, ok := s.memberCache[gid]
+	if !ok {
+		in := s.members[gid]
+		all = make([]string, 0, len(in))
+		for id := range in {
+			all = append(all, id)
+		}
+		slices.SortFunc(all, func(a, b string) int { return s.pos[a] - s.pos[b] })
+		if s.memberCache == nil {
+			s.memberCache = map[string][]string{}
+		}
+		s.memberCache[gid] = all
+	}
+	s.cacheMu.Unlock()
+	if includeInactive {
+		return all
+	}
 	var out []string
-	for _, id := range s.order {
-		if in[id] && (includeInactive || s.users[id].Active) {
+	for _, id := range all {
+		if s.users[id].Active {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// membershipChanged drops the cached member lists; every change of
+// s.members or s.order calls it (with s.mu held for writing).
+func (s *Site) membershipChanged() {
+	s.cacheMu.Lock()
+	clear(s.memberCache)
+	s.cacheMu.Unlock()
+}
+
+// reindex records every account's position in s.order; call it after
+// every change of s.order (the caller holds s.mu for writing).
+func (s *Site) reindex() {
+	if s.pos == nil {
+		s.pos = make(map[string]int, len(s.order))
+	}
+	clear(s.pos)
+	for i, id := range s.order {
+		s.pos[id] = i
+	}
+	s.membershipChanged()
 }
 
 // addMember puts accountID into g, refusing what Jira refuses. A product
@@ -150,6 +193,7 @@ func (s *Site) ensureAppAccount(accountID, name string) {
 		return c
 	})
 	s.order = slices.Insert(s.order, i, accountID)
+	s.reindex()
 }
 
 // errUserNotFound is Jira's 404 for an unknown account (the OpenAPI's

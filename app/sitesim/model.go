@@ -141,9 +141,14 @@ type Site struct {
 	groups   map[string]*Group // by ID
 	byName   map[string]string // name → ID
 	users    map[string]*User
-	order    []string                   // account IDs in display order (Jira pages by username)
-	members  map[string]map[string]bool // group ID → account IDs
-	admin    string
+	order    []string       // account IDs in display order (Jira pages by username)
+	pos      map[string]int // account ID → index in order (reindex)
+	// memberCache holds each group's ordered member list (membersOf);
+	// cacheMu guards it, since readers fill it under s.mu's read lock.
+	cacheMu     sync.Mutex
+	memberCache map[string][]string
+	members     map[string]map[string]bool // group ID → account IDs
+	admin       string
 	// idp holds the memberships the identity provider dictates for synced
 	// groups; SyncIdP restores them (unconfirmed mode (b)).
 	idp map[string]map[string]bool
@@ -225,6 +230,7 @@ func NewSite(sc Scenario) (*Site, error) {
 		return nil, fmt.Errorf("sitesim: admin %q is not a user", s.admin)
 	}
 	sort.SliceStable(s.order, func(i, j int) bool { return s.users[s.order[i]].DisplayName < s.users[s.order[j]].DisplayName })
+	s.reindex()
 	return s, nil
 }
 
@@ -298,14 +304,20 @@ func mapsClone[K comparable, V any](m map[K]V) map[K]V {
 // userCount is the number of active users holding product p: what counts
 // against the licence.
 func (s *Site) userCount(p string) int {
-	n := 0
-	for _, id := range s.order {
-		u := s.users[id]
-		if u.Active && u.AccountType == AccountAtlassian && s.productsOf(id)[p] != "" {
-			n++
+	// Walk the members of the groups granting p rather than every user's
+	// groups: applicationrole answers in O(members), not O(users × groups).
+	counted := map[string]bool{}
+	for gid, g := range s.groups {
+		if !slices.ContainsFunc(g.Grants, func(gr Grant) bool { return gr.Product == p && licensedRole(gr.Role) }) {
+			continue
+		}
+		for id := range s.members[gid] {
+			if u := s.users[id]; u.Active && u.AccountType == AccountAtlassian {
+				counted[id] = true
+			}
 		}
 	}
-	return n
+	return len(counted)
 }
 
 func (s *Site) product(key string) (Product, bool) {

@@ -80,11 +80,17 @@ func (s *Server) orgHandle(pattern string, h orgHandler) {
 // serveOrg routes a request of the Org API mount; a path it lacks is a
 // 404 in the Org API's error envelope, not Jira's.
 func (s *Server) serveOrg(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.org.Handler(r); pattern == "" {
+	_, pattern := s.org.Handler(r)
+	// Counters name an Org API call by its route ("POST /admin/v2/…").
+	meterOf(r.Context()).op = pattern
+	if pattern == "" {
 		e := newOrgError(http.StatusNotFound, orgCodeNoResource, "Not Found", "No resource at "+r.URL.Path)
 		writeJSON(w, e.Status, e.body())
 		return
 	}
+	// The latency fault holds for api.atlassian.com as for the site: a
+	// scan's wall time is measured against one latency for every call.
+	s.faults.delay(r.Context())
 	s.org.ServeHTTP(w, r)
 }
 

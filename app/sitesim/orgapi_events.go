@@ -44,6 +44,7 @@ type auditEvent struct {
 // by the product-access changes it caused (access before vs now). Caller
 // holds s.mu for writing.
 func (s *Site) logMembership(actor, action string, g *Group, accountID string, before map[string]bool) {
+	s.membershipChanged() // every membership change is logged here
 	s.logEvent(auditEvent{Action: action, Actor: actor, AccountID: accountID, GroupID: g.ID, GroupName: g.Name})
 	after := s.accessOf(accountID)
 	for _, p := range s.all { // product order: a stable log

@@ -150,7 +150,7 @@ func (s *Server) orgUserOf(r *http.Request, u *User, expand []string) orgUser {
 }
 
 // accessOf is the set of products an account holds any role on through
-// the model (group grants, direct and inferred roles): the Org API's
+// the model (group grants, direct and inferred roles, org admin): the Org API's
 // product access, the audit log's product-access changes. Caller holds
 // s.mu.
 func (s *Site) accessOf(accountID string) map[string]bool {
@@ -166,6 +166,13 @@ func (s *Site) accessOf(accountID string) map[string]bool {
 	}
 	for _, gr := range slices.Concat(u.DirectRoles, u.InferredRoles) {
 		out[gr.Product] = true
+	}
+	// An org admin holds every product (billing-model.md §1.6), as the
+	// role assignments say; product access must say the same.
+	if slices.Contains(u.PlatformRoles, "org-admin") {
+		for _, p := range s.all {
+			out[p.Key] = true
+		}
 	}
 	return out
 }
@@ -194,11 +201,20 @@ func anyOrContains(filter []string, v string) bool {
 }
 
 // matches applies every filter of q to u (a filter left empty passes).
-func (s *Server) matchesUser(q userSearch, u *User, o orgUser) bool {
+// It runs for every directory user on every page of a search, so it
+// computes only what the filters need, never the whole user object.
+func (s *Server) matchesUser(q userSearch, u *User) bool {
 	site := s.site
-	if !anyOrContains(q.AccountIDs, u.AccountID) || !anyOrContains(q.Status, o.Status) ||
-		!anyOrContains(q.AccountStatus, o.AccountStatus) || !anyOrContains(q.MembershipStatus, o.MembershipStatus) ||
-		(q.ClaimStatus != "" && q.ClaimStatus != o.ClaimStatus) {
+	status, accountStatus, membershipStatus := orgStatus(u), "active", "active"
+	if !u.Active {
+		accountStatus = "inactive"
+	}
+	if status == "suspended" {
+		membershipStatus = "suspended"
+	}
+	if !anyOrContains(q.AccountIDs, u.AccountID) || !anyOrContains(q.Status, status) ||
+		!anyOrContains(q.AccountStatus, accountStatus) || !anyOrContains(q.MembershipStatus, membershipStatus) ||
+		(q.ClaimStatus != "" && q.ClaimStatus != orgClaimStatus(u)) {
 		return false
 	}
 	if len(q.GroupIDs) > 0 && !slices.ContainsFunc(q.GroupIDs, func(g string) bool { return site.members[g][u.AccountID] }) {
@@ -213,6 +229,9 @@ func (s *Server) matchesUser(q userSearch, u *User, o orgUser) bool {
 	}
 	if t := strings.ToLower(q.SearchTerm); t != "" && !strings.Contains(strings.ToLower(u.DisplayName), t) && !strings.Contains(email, t) {
 		return false
+	}
+	if len(q.ResourceIDs) > 0 && len(q.RoleIDs) == 0 {
+		return s.holdsRoleOn(u, q.ResourceIDs)
 	}
 	if len(q.ResourceIDs) > 0 || len(q.RoleIDs) > 0 {
 		hit := false
@@ -255,22 +274,49 @@ func (s *Server) orgUsersSearch(w http.ResponseWriter, r *http.Request) *orgErro
 	}
 	s.site.mu.RLock()
 	defer s.site.mu.RUnlock()
-	var hits []orgUser
+	// Only the page's users are rendered; the rest are only counted.
+	hits, n := []orgUser{}, 0
 	for _, id := range s.site.order { // display order: stable between pages
 		u := s.site.users[id]
-		if !inDirectory(u) {
+		if !inDirectory(u) || !s.matchesUser(q, u) {
 			continue
 		}
-		o := s.orgUserOf(r, u, q.Expand)
-		if s.matchesUser(q, u, o) {
-			hits = append(hits, o)
+		if n >= offset && n < offset+limit {
+			hits = append(hits, s.orgUserOf(r, u, q.Expand))
 		}
+		n++
 	}
-	lo, hi, links := page(len(hits), offset, limit)
+	_, _, links := page(n, offset, limit)
 	return writeOrg(w, struct {
 		Data  []orgUser   `json:"data"`
 		Links cursorLinks `json:"links"`
-	}{append([]orgUser{}, hits[lo:hi]...), links})
+	}{hits, links})
+}
+
+// holdsRoleOn reports whether u holds any role on one of the resources:
+// the same answer as looking through roleAssignmentsOf, without building
+// them. Caller holds s.site.mu.
+func (s *Server) holdsRoleOn(u *User, resources []string) bool {
+	has := func(product string) bool { return slices.Contains(resources, s.resourceID(product)) }
+	for gid, m := range s.site.members {
+		if m[u.AccountID] && slices.ContainsFunc(s.site.groups[gid].Grants, func(gr Grant) bool { return has(gr.Product) }) {
+			return true
+		}
+	}
+	for _, gr := range slices.Concat(u.DirectRoles, u.InferredRoles) {
+		if has(gr.Product) {
+			return true
+		}
+	}
+	platform := s.site.platformRolesOf(u)
+	if slices.Contains(platform, "org-admin") {
+		if slices.ContainsFunc(s.site.all, func(p Product) bool { return has(p.Key) }) ||
+			slices.Contains(resources, "ari:cloud:platform::org/"+s.opts.OrgID) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(platform, func(r string) bool { return r != "org-admin" }) &&
+		slices.Contains(resources, "ari:cloud:platform::site/"+s.opts.CloudID)
 }
 
 // directoryUser resolves {accountId} to a directory member. Caller holds

@@ -216,7 +216,7 @@ func credentialOf(r *http.Request) string {
 const maxLog = 100_000
 
 func (s *Server) record(r *http.Request, status int, cred string) {
-	s.usage.count(r) // hook: counters.go
+	s.usage.count(r, cred) // hook: counters.go
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.log) >= maxLog {
