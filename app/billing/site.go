@@ -86,6 +86,15 @@ func (e *engine) summarise(f *Findings) {
 			pf := &prods[e.pidx[p]]
 			pf.DefaultGroups = append(pf.DefaultGroups, g.ID)
 		}
+		// Grants in catalogue order, whatever order the collector met them.
+		gf.Grants = slices.Clone(gf.Grants)
+		slices.SortFunc(gf.Grants, func(a, b Grant) int {
+			return cmp.Or(catalogueIndex(a.Product)-catalogueIndex(b.Product), roleRank(b.Role)-roleRank(a.Role))
+		})
+		byCatalogue := func(a, b string) int { return catalogueIndex(a) - catalogueIndex(b) }
+		gf.DefaultFor = slices.Clone(gf.DefaultFor)
+		slices.SortFunc(gf.DefaultFor, byCatalogue)
+		slices.SortFunc(gf.AdminFor, byCatalogue)
 		groups[i] = gf
 	}
 	for i := range prods {

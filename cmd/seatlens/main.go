@@ -25,6 +25,9 @@ Usage:
   seatlens restore --from FILE [--data DIR] restore a backup into an empty data folder
   seatlens sim     [--addr A] [--users N --seed S]
                                             serve a simulated Atlassian Cloud site
+  seatlens scan    --site URL --email E --token T [--org-id ID --org-key K]
+                   [--activity-csv FILE] [--settings FILE] [--format json|csv|html] [--out FILE]
+                                            explain every seat of a site from the command line
   seatlens manifest [--base-url URL] [--forge-app-id ID]
                                             print the Connect-on-Forge manifest.yml
   seatlens version                          print the build version
@@ -69,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return sim(ctx, rest, stdout, stderr, getenv)
 	case "manifest":
 		return manifest(ctx, rest, stdout, stderr, getenv)
+	case "scan":
+		return scanCmd(ctx, rest, stdout, stderr, getenv)
 	case "version":
 		return version(stdout)
 	case "help", "-h", "--help":

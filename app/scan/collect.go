@@ -1,0 +1,339 @@
+package scan
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seatlens/seatlens/app/atlassian"
+	"github.com/seatlens/seatlens/app/billing"
+)
+
+// DefaultConcurrency is how many per-item calls (group members, role
+// assignments) a scan keeps in flight: Atlassian's burst limits allow far
+// more, and ten keeps one scan from crowding out everything else.
+const DefaultConcurrency = 10
+
+// Source says where a scan reads and with what.
+type Source struct {
+	// SiteURL is the Jira site (https://<site>.atlassian.net).
+	SiteURL string
+	// Jira calls the site's product REST API; JiraCredential names its
+	// credential (billing.CredentialAPIToken for the CLI).
+	Jira           *atlassian.Client
+	JiraCredential string
+	// Org calls the Organizations API with an org key; nil without one.
+	Org   *atlassian.Client
+	OrgID string
+	// Concurrency bounds per-item calls; 0: DefaultConcurrency.
+	Concurrency int
+	// Progress, when set, hears about every finished step.
+	Progress func(Progress)
+	// Now is the scan's clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// Progress reports a scan's advance: Done of Total items of a stage.
+type Progress struct {
+	Stage       string
+	Done, Total int
+}
+
+// Error is a scan that could not complete: which step failed and why.
+// The wrapped error is the atlassian error, so errors.Is(err,
+// atlassian.ErrUnauthorized) still works.
+type Error struct {
+	Step string
+	Err  error
+}
+
+func (e *Error) Error() string { return "scan: " + e.Step + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func stepErr(step string, err error) error {
+	var se *Error
+	if err == nil || errors.As(err, &se) {
+		return err
+	}
+	return &Error{Step: step, Err: err}
+}
+
+// Collect reads the site into a snapshot. With an org key it follows
+// DESIGN.md §5's keyed plan: the Organizations API for products,
+// groups, memberships, activity, platform and role assignments and
+// service accounts, Jira REST only for what the Org API lacks (licence
+// counts and plans, and accounts outside the directory: app and customer
+// accounts). Without one, the keyless plan: Jira REST's product-granting
+// groups and their members.
+func Collect(ctx context.Context, src Source) (*billing.Snapshot, error) {
+	if src.Jira == nil {
+		return nil, errors.New("scan: no Jira client")
+	}
+	if src.Org != nil && src.OrgID == "" {
+		return nil, errors.New("scan: an org key needs the organisation ID")
+	}
+	c := &collector{src: src, workers: src.Concurrency, now: src.Now}
+	if c.workers <= 0 {
+		c.workers = DefaultConcurrency
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if src.JiraCredential == "" {
+		c.src.JiraCredential = billing.CredentialAPIToken
+	}
+	site, err := url.Parse(src.SiteURL)
+	if err != nil || site.Host == "" {
+		return nil, fmt.Errorf("scan: site URL %q is not an absolute URL", src.SiteURL)
+	}
+	c.site = site
+	snap := &billing.Snapshot{
+		Site:      billing.SiteInfo{URL: strings.TrimSuffix(src.SiteURL, "/"), OrgID: src.OrgID},
+		ScannedAt: c.now().UTC().Truncate(time.Second),
+	}
+	if src.Org != nil {
+		err = c.keyed(ctx, snap)
+	} else {
+		err = c.keyless(ctx, snap)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+type collector struct {
+	src     Source
+	site    *url.URL
+	workers int
+	now     func() time.Time
+
+	mu sync.Mutex // guards progress counters
+}
+
+// progressTally counts the per-item calls of a scan: submitted and done.
+type progressTally struct {
+	mu          sync.Mutex
+	total, done int
+}
+
+func (t *progressTally) add() {
+	t.mu.Lock()
+	t.total++
+	t.mu.Unlock()
+}
+
+func (c *collector) progressDone(t *progressTally) {
+	t.mu.Lock()
+	t.done++
+	done, total := t.done, t.total
+	t.mu.Unlock()
+	c.progress("calls", done, total)
+}
+
+func (c *collector) progress(stage string, done, total int) {
+	if c.src.Progress != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.src.Progress(Progress{Stage: stage, Done: done, Total: total})
+	}
+}
+
+// jiraProducts reads the Jira applications the site is licensed for,
+// with seat limits, plans and Atlassian's own user counts.
+func (c *collector) jiraProducts(ctx context.Context) ([]billing.Product, []atlassian.ApplicationRole, error) {
+	var (
+		roles          []atlassian.ApplicationRole
+		lic            atlassian.InstanceLicense
+		rolesErr, lErr error
+		wg             sync.WaitGroup
+	)
+	wg.Go(func() { roles, rolesErr = c.src.Jira.ApplicationRoles(ctx) })
+	wg.Go(func() { lic, lErr = c.src.Jira.InstanceLicense(ctx) })
+	wg.Wait()
+	if rolesErr != nil {
+		return nil, nil, stepErr("read Jira's application roles", rolesErr)
+	}
+	if lErr != nil {
+		return nil, nil, stepErr("read Jira's licence", lErr)
+	}
+	plans := map[string]string{}
+	for _, a := range lic.Applications {
+		plans[a.ID] = a.Plan
+	}
+	var out []billing.Product
+	var kept []atlassian.ApplicationRole
+	for _, r := range roles {
+		key, ok := billing.FromJiraApplicationKey(r.Key)
+		if !ok || plans[r.Key] == "UNLICENSED" {
+			continue
+		}
+		p := billing.Product{Key: key, Name: productName(key), Plan: plans[r.Key]}
+		if !r.HasUnlimitedSeats {
+			seats := r.NumberOfSeats
+			p.Limit = &seats
+		}
+		count := r.UserCount
+		p.UserCount = &count
+		out = append(out, p)
+		kept = append(kept, r)
+	}
+	return out, kept, nil
+}
+
+func productName(key string) string {
+	p, _ := billing.LookupProduct(key)
+	return p.Name
+}
+
+// keyless is the plan without an org key: the groups granting each Jira
+// product a licensed role (group/bulk by accessType and applicationKey,
+// which a Connect JWT may call too), site-admin groups, and every member of
+// those groups. Default groups come from applicationrole. A group's first
+// member page tells its size; its other pages are then read at once.
+func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
+	products, roles, err := c.jiraProducts(ctx)
+	if err != nil {
+		return err
+	}
+	snap.Products = products
+	snap.Sources = billing.Sources{Credentials: []string{c.src.JiraCredential}, DefaultGroups: true}
+
+	type query struct {
+		access, product string
+	}
+	var queries []query
+	for _, p := range products {
+		queries = append(queries, query{atlassian.AccessUser, p.Key}, query{atlassian.AccessAdmin, p.Key})
+	}
+	queries = append(queries, query{atlassian.AccessSiteAdmin, ""})
+
+	type groupWork struct {
+		g     billing.Group
+		pages [][]atlassian.User // by page index
+	}
+	var (
+		mu     sync.Mutex
+		groups = map[string]*groupWork{}
+		tally  progressTally
+	)
+	p := newPool(ctx, c.workers)
+	var memberPage func(gw *groupWork, index, startAt int) func(context.Context) error
+	memberPage = func(gw *groupWork, index, startAt int) func(context.Context) error {
+		return func(ctx context.Context) error {
+			defer c.progressDone(&tally)
+			page, err := c.src.Jira.GroupMembersPage(ctx, gw.g.ID, startAt)
+			if err != nil {
+				return stepErr("list the members of group "+gw.g.Name, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for len(gw.pages) <= index {
+				gw.pages = append(gw.pages, nil)
+			}
+			gw.pages[index] = page.Values
+			if index > 0 || page.IsLast {
+				return nil
+			}
+			size := len(page.Values)
+			if page.Total < 0 {
+				// No total: walk on one page at a time.
+				tally.add()
+				p.submit(memberPage(gw, index+1, startAt+size))
+				return nil
+			}
+			for i, at := 1, size; at < page.Total; i, at = i+1, at+size {
+				tally.add()
+				p.submit(memberPage(gw, i, at))
+			}
+			return nil
+		}
+	}
+	for _, q := range queries {
+		tally.add()
+		p.submit(func(ctx context.Context) error {
+			defer c.progressDone(&tally)
+			found, err := c.src.Jira.GroupsBulk(ctx, atlassian.GroupsBulkQuery{AccessType: q.access, ApplicationKey: q.product})
+			if err != nil {
+				return stepErr("list the groups granting "+cmpOr(q.product, "site administration"), err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, gn := range found {
+				gw := groups[gn.GroupID]
+				if gw == nil {
+					gw = &groupWork{g: billing.Group{ID: gn.GroupID, Name: gn.Name}}
+					groups[gn.GroupID] = gw
+					tally.add()
+					p.submit(memberPage(gw, 0, 0))
+				}
+				if q.access == atlassian.AccessSiteAdmin {
+					gw.g.SiteAdmin = true
+					continue
+				}
+				gw.g.Grants = append(gw.g.Grants, billing.Grant{Product: q.product, Role: q.access})
+			}
+			return nil
+		})
+	}
+	if err := p.wait(); err != nil {
+		return err
+	}
+
+	order := make([]string, 0, len(groups))
+	for id := range groups {
+		order = append(order, id)
+	}
+	slices.SortFunc(order, func(a, b string) int {
+		return cmp.Or(strings.Compare(groups[a].g.Name, groups[b].g.Name), strings.Compare(a, b))
+	})
+	for _, r := range roles {
+		key, _ := billing.FromJiraApplicationKey(r.Key)
+		for _, d := range r.DefaultGroupsDetails {
+			if gw := groups[d.GroupID]; gw != nil && !slices.Contains(gw.g.DefaultFor, key) {
+				gw.g.DefaultFor = append(gw.g.DefaultFor, key)
+			}
+		}
+	}
+	users := map[string]*billing.User{}
+	var userOrder []string
+	for _, gid := range order {
+		gw := groups[gid]
+		seen := map[string]bool{} // offset pages can repeat a member when the group changes mid-scan
+		for _, page := range gw.pages {
+			for _, m := range page {
+				if seen[m.AccountID] {
+					continue
+				}
+				seen[m.AccountID] = true
+				u := users[m.AccountID]
+				if u == nil {
+					u = &billing.User{AccountID: m.AccountID, DisplayName: m.DisplayName, Email: m.EmailAddress,
+						AccountType: m.AccountType, AppType: m.AppType, Active: m.Active}
+					users[m.AccountID] = u
+					userOrder = append(userOrder, m.AccountID)
+				}
+				u.Groups = append(u.Groups, gid)
+			}
+		}
+		gw.g.MemberCount = len(seen)
+		snap.Groups = append(snap.Groups, gw.g)
+	}
+	for _, id := range userOrder {
+		snap.Users = append(snap.Users, *users[id])
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

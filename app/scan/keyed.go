@@ -1,0 +1,326 @@
+package scan
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seatlens/seatlens/app/atlassian"
+	"github.com/seatlens/seatlens/app/billing"
+)
+
+// keyed is the plan with an org key (DESIGN.md §5, billing-model.md
+// §11.1): workspaces for the site's products, groups search and group role
+// assignments for grants, defaults and sync flags, users search for
+// memberships, activity, status and platform roles, service accounts,
+// and role assignments for every user who may hold a billable seat (a
+// role can come directly and through a group at once). Jira REST adds what
+// the Org API lacks: licence counts and plans, and the accounts outside
+// the directory (app and customer accounts).
+func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
+	org, orgID := c.src.Org, c.src.OrgID
+	snap.Sources = billing.Sources{
+		Credentials: []string{c.src.JiraCredential, billing.CredentialOrgKey}, OrgAPI: true, DefaultGroups: true,
+		Activity: &billing.ActivitySource{Kind: billing.ActivityOrgAPI, AsOf: snap.ScannedAt},
+	}
+
+	// The site's products: the org's workspaces whose host is the site's,
+	// read while Jira tells its licence counts and plans.
+	// Jira's licence counts and plans are needed only at the end, so they
+	// are read while the Org API is walked.
+	var (
+		jiraProducts []billing.Product
+		jpErr        error
+		jiraDone     = make(chan struct{})
+	)
+	go func() {
+		defer close(jiraDone)
+		jiraProducts, _, jpErr = c.jiraProducts(ctx)
+	}()
+	workspaces, err := org.Workspaces(ctx, orgID)
+	if err != nil {
+		<-jiraDone
+		return stepErr("list the organisation's products", err)
+	}
+	byARI := map[string]string{} // resource ARI → canonical product
+	limits := map[string]*int{}
+	for _, ws := range workspaces {
+		if !sameHost(ws.Attributes.HostURL, c.site.Host) {
+			continue
+		}
+		key, ok := billing.FromARI(ws.ID)
+		if !ok {
+			key, ok = billing.FromOrgProductKey(ws.Attributes.TypeKey)
+		}
+		if !ok {
+			continue // a product Seatlens does not explain (Bitbucket, Trello, …)
+		}
+		byARI[ws.ID] = key
+		limits[key] = ws.Attributes.Capacity
+	}
+	if len(byARI) == 0 {
+		<-jiraDone
+		return stepErr("find the site's products", errNoProducts(c.site.Host))
+	}
+	var aris []string
+	for ari, key := range byARI {
+		aris = append(aris, ari)
+		if !slices.ContainsFunc(snap.Products, func(q billing.Product) bool { return q.Key == key }) {
+			snap.Products = append(snap.Products, billing.Product{Key: key, Name: productName(key), Limit: limits[key]})
+		}
+	}
+	slices.Sort(aris)
+
+	// One walker follows the cursor pages (service accounts, groups,
+	// users, Jira's account list) and hands every per-item call it
+	// discovers to the pool, so the walk and the calls overlap. The
+	// clients' in-flight limit (one shared limit in the CLI) bounds the
+	// walker and the workers together.
+	p := newPool(ctx, c.workers)
+	var (
+		groups  []billing.Group
+		known   = map[string]bool{}
+		users   []*billing.User
+		outside []*billing.User
+		service = map[string]bool{}
+		tally   progressTally
+	)
+	walk := func(ctx context.Context) error {
+		sas, err := org.ServiceAccounts(ctx, orgID)
+		if err != nil {
+			return stepErr("list the organisation's service accounts", err)
+		}
+		for _, sa := range sas {
+			service[sa.AtlassianID] = true
+		}
+
+		orgGroups, err := org.SearchGroups(ctx, orgID, atlassian.DirectoryAll, atlassian.GroupSearch{ResourceIDs: aris, Expand: []string{"counts.users"}})
+		if err != nil {
+			return stepErr("search the organisation's groups", err)
+		}
+		groups = make([]billing.Group, len(orgGroups))
+		for i, og := range orgGroups {
+			// billing-model.md §11.2: a group created by IdP sync, or managed
+			// externally, can only be changed in the identity provider.
+			synced := og.ExternalSynced || og.ManagedBy == "external"
+			groups[i] = billing.Group{ID: og.ID, Name: og.Name, DirectoryID: og.DirectoryID, Synced: &synced}
+			if og.Counts != nil && og.Counts.Users != nil {
+				groups[i].MemberCount = *og.Counts.Users
+			}
+			known[og.ID] = true
+			g := &groups[i]
+			tally.add()
+			if !p.submit(func(ctx context.Context) error {
+				defer c.progressDone(&tally)
+				return c.groupRoles(ctx, g, byARI)
+			}) {
+				return nil
+			}
+		}
+
+		err = org.SearchUsers(ctx, orgID, atlassian.DirectoryAll, atlassian.UserSearch{
+			ResourceIDs: aris, Expand: []string{"productAccess", "groups", "platformRoles"},
+		}, func(page []atlassian.OrgUser) error {
+			for _, ou := range page {
+				u := c.orgUser(ou, byARI, known)
+				u.ServiceAccount = service[u.AccountID]
+				users = append(users, u)
+				// Role assignments for every user who may hold a billable seat.
+				if u.AccountType != billing.AccountAtlassian || u.Status != billing.StatusActive || u.ServiceAccount {
+					continue
+				}
+				tally.add()
+				if !p.submit(func(ctx context.Context) error {
+					defer c.progressDone(&tally)
+					return c.userRoles(ctx, u, byARI)
+				}) {
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return stepErr("search the organisation's users", err)
+		}
+
+		// Accounts outside the directory: Jira's users list is the only
+		// place app and customer accounts show, and an app account's groups
+		// need one call each.
+		inDirectory := make(map[string]bool, len(users))
+		for _, u := range users {
+			inDirectory[u.AccountID] = true
+		}
+		hasCustomerProduct := slices.ContainsFunc(snap.Products, func(p billing.Product) bool { return p.Key == billing.CustomerAccountProduct })
+		err = c.src.Jira.EachUser(ctx, func(page []atlassian.User) error {
+			for _, ju := range page {
+				if inDirectory[ju.AccountID] || ju.AccountType == billing.AccountAtlassian {
+					continue
+				}
+				u := &billing.User{AccountID: ju.AccountID, DisplayName: ju.DisplayName, Email: ju.EmailAddress,
+					AccountType: ju.AccountType, AppType: ju.AppType, Active: ju.Active, ServiceAccount: service[ju.AccountID]}
+				outside = append(outside, u)
+				switch {
+				case ju.AccountType == billing.AccountCustomer && hasCustomerProduct:
+					u.Roles = []billing.RoleAssignment{{Product: billing.CustomerAccountProduct, Role: billing.RoleCustomer, Method: billing.MethodInferred}}
+				case ju.AccountType == billing.AccountApp:
+					tally.add()
+					if !p.submit(func(ctx context.Context) error {
+						defer c.progressDone(&tally)
+						return c.appGroups(ctx, u, known)
+					}) {
+						return ctx.Err()
+					}
+				}
+			}
+			return nil
+		})
+		return stepErr("list the site's accounts", err)
+	}
+	if err := walk(p.ctx); err != nil {
+		p.fail(err)
+	}
+	err = p.wait()
+	<-jiraDone
+	if err != nil {
+		return err
+	}
+	if jpErr != nil {
+		return jpErr
+	}
+	for i := range snap.Products {
+		p := &snap.Products[i]
+		for _, jp := range jiraProducts {
+			if jp.Key != p.Key {
+				continue
+			}
+			p.Plan, p.UserCount = jp.Plan, jp.UserCount
+			if p.Limit == nil {
+				p.Limit = jp.Limit
+			}
+		}
+	}
+	snap.Groups = groups
+	snap.Users = make([]billing.User, 0, len(users)+len(outside))
+	for _, u := range slices.Concat(users, outside) {
+		snap.Users = append(snap.Users, *u)
+	}
+	return nil
+}
+
+// groupRoles reads what a group grants on the site's products and whether
+// it is a default group.
+func (c *collector) groupRoles(ctx context.Context, g *billing.Group, byARI map[string]string) error {
+	ras, err := c.src.Org.GroupRoleAssignments(ctx, c.src.OrgID, cmpOr(g.DirectoryID, atlassian.DirectoryAll), g.ID)
+	if err != nil {
+		return stepErr("read the roles of group "+g.Name, err)
+	}
+	for _, ra := range ras {
+		key, ok := byARI[ra.ResourceID]
+		if !ok {
+			continue
+		}
+		for _, id := range ra.Roles {
+			if role, ok := billing.RoleFromID(id); ok {
+				g.Grants = append(g.Grants, billing.Grant{Product: key, Role: role})
+			}
+		}
+		if ra.DefaultRole != "" && !slices.Contains(g.DefaultFor, key) {
+			g.DefaultFor = append(g.DefaultFor, key)
+		}
+	}
+	return nil
+}
+
+// userRoles reads a user's direct and inferred roles on the site's
+// products; group_direct ones are the groups' grants.
+func (c *collector) userRoles(ctx context.Context, u *billing.User, byARI map[string]string) error {
+	ras, err := c.src.Org.UserRoleAssignments(ctx, c.src.OrgID, atlassian.DirectoryAll, u.AccountID)
+	if err != nil {
+		return stepErr("read the roles of "+u.DisplayName, err)
+	}
+	for _, ra := range ras {
+		key, ok := byARI[ra.ResourceID]
+		if !ok {
+			continue
+		}
+		for _, a := range ra.RoleAssignments {
+			role, ok := billing.RoleFromID(a.Role)
+			if !ok {
+				continue
+			}
+			for _, m := range a.RoleAssignmentMethods {
+				if m == billing.MethodDirect || m == billing.MethodInferred {
+					u.Roles = append(u.Roles, billing.RoleAssignment{Product: key, Role: role, Method: m})
+				}
+			}
+		}
+	}
+	u.RolesKnown = true
+	return nil
+}
+
+// appGroups reads an app account's groups (Jira's member pages would, but
+// only group by group).
+func (c *collector) appGroups(ctx context.Context, u *billing.User, known map[string]bool) error {
+	ju, err := c.src.Jira.User(ctx, u.AccountID)
+	if err != nil {
+		return stepErr("read the groups of app account "+u.DisplayName, err)
+	}
+	if ju.Groups != nil {
+		for _, g := range ju.Groups.Items {
+			if known[g.GroupID] {
+				u.Groups = append(u.Groups, g.GroupID)
+			}
+		}
+	}
+	return nil
+}
+
+// orgUser maps a directory user; groups outside the site's product groups
+// are dropped, since they grant nothing here.
+func (c *collector) orgUser(ou atlassian.OrgUser, byARI map[string]string, known map[string]bool) *billing.User {
+	u := &billing.User{
+		AccountID: ou.AccountID, DisplayName: ou.Name, Email: ou.Email, AccountType: ou.AccountType,
+		Active: ou.AccountStatus == "active", Status: ou.Status, ClaimStatus: ou.ClaimStatus,
+		ActivityCovered: true,
+	}
+	if !ou.AddedToOrg.IsZero() {
+		t := ou.AddedToOrg.UTC()
+		u.AddedToOrg = &t
+	}
+	for _, r := range ou.PlatformRoles {
+		u.PlatformRoles = append(u.PlatformRoles, strings.TrimPrefix(r, "atlassian/"))
+	}
+	slices.Sort(u.PlatformRoles)
+	for _, g := range ou.Groups {
+		if known[g.ID] {
+			u.Groups = append(u.Groups, g.ID)
+		}
+	}
+	for _, pa := range ou.ProductAccess {
+		key, ok := byARI[pa.ID]
+		if !ok || pa.LastActiveTimestamp.IsZero() {
+			continue
+		}
+		if u.LastActive == nil {
+			u.LastActive = map[string]time.Time{}
+		}
+		u.LastActive[key] = pa.LastActiveTimestamp.UTC()
+	}
+	return u
+}
+
+func sameHost(hostURL, host string) bool {
+	u, err := url.Parse(hostURL)
+	return err == nil && strings.EqualFold(u.Host, host)
+}
+
+type noProductsError string
+
+func (e noProductsError) Error() string {
+	return "the organisation lists no Jira or Confluence product on " + string(e) + " (is the org key for the right organisation?)"
+}
+
+func errNoProducts(host string) error { return noProductsError(host) }

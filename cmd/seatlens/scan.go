@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seatlens/seatlens/app/atlassian"
+	"github.com/seatlens/seatlens/app/atlassian/admincsv"
+	"github.com/seatlens/seatlens/app/billing"
+	"github.com/seatlens/seatlens/app/report"
+	"github.com/seatlens/seatlens/app/scan"
+	"github.com/seatlens/seatlens/descriptor"
+)
+
+// defaultOrgURL is where the Organizations API lives.
+const defaultOrgURL = "https://api.atlassian.com"
+
+// scanClock is the scan's "now"; tests pin it to the fixture's date.
+var scanClock = time.Now
+
+// scanFlags are the flags of `seatlens scan`; their names are a contract
+// for scripts.
+type scanFlags struct {
+	site, email, token           string
+	orgURL, orgID, orgKey        string
+	activityCSV, activityCSVDate string
+	settings                     string
+	inactiveDays                 int
+	format, out                  string
+	concurrency                  int
+	progress                     string
+}
+
+func (f *scanFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.site, "site", "", "the Jira site, e.g. https://acme.atlassian.net (required)")
+	fs.StringVar(&f.email, "email", "", "e-mail of a site admin's Atlassian account (required)")
+	fs.StringVar(&f.token, "token", "", "that account's API token (required; prefer SEATLENS_TOKEN over the flag, which shows in the process list)")
+	fs.StringVar(&f.orgURL, "org-url", defaultOrgURL, "base URL of the Organizations API")
+	fs.StringVar(&f.orgID, "org-id", "", "organisation ID, with --org-key")
+	fs.StringVar(&f.orgKey, "org-key", "", "Organizations API key: unlocks Confluence, last-active dates, synced groups, direct roles and service accounts (prefer SEATLENS_ORG_KEY)")
+	fs.StringVar(&f.activityCSV, "activity-csv", "", "without an org key: the admin \"Export users\" CSV as the activity source")
+	fs.StringVar(&f.activityCSVDate, "activity-csv-date", "", "the date the CSV was exported, YYYY-MM-DD (default: the file's modification date)")
+	fs.StringVar(&f.settings, "settings", "", "settings JSON: inactiveDays, manualHolds, integrationUsers, seatPrices (DESIGN.md §2)")
+	fs.IntVar(&f.inactiveDays, "inactive-days", 0, "days without activity after which a seat is inactive (overrides the settings; default 90)")
+	fs.StringVar(&f.format, "format", "json", "output: json (the findings document), csv (one row per seat) or html (a printable report)")
+	fs.StringVar(&f.out, "out", "", "write the output to this file instead of stdout")
+	fs.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight at once")
+	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+}
+
+func (f *scanFlags) validate() error {
+	if f.site == "" || f.email == "" || f.token == "" {
+		return errors.New("--site, --email and --token are required")
+	}
+	if err := checkURL("--site", f.site); err != nil {
+		return err
+	}
+	if f.orgKey != "" || f.orgID != "" {
+		if f.orgKey == "" || f.orgID == "" {
+			return errors.New("--org-key and --org-id go together")
+		}
+		if err := checkURL("--org-url", f.orgURL); err != nil {
+			return err
+		}
+		if f.activityCSV != "" {
+			return errors.New("--activity-csv is for scans without an org key: the org key gives last-active dates")
+		}
+	}
+	if f.activityCSVDate != "" {
+		if f.activityCSV == "" {
+			return errors.New("--activity-csv-date needs --activity-csv")
+		}
+		if _, err := time.Parse(time.DateOnly, f.activityCSVDate); err != nil {
+			return fmt.Errorf("--activity-csv-date %q: want YYYY-MM-DD", f.activityCSVDate)
+		}
+	}
+	if f.inactiveDays != 0 && (f.inactiveDays < 1 || f.inactiveDays > 3650) {
+		return fmt.Errorf("--inactive-days %d: want 1..3650", f.inactiveDays)
+	}
+	switch f.format {
+	case "json", "csv", "html":
+	default:
+		return fmt.Errorf("--format %q: want json, csv or html", f.format)
+	}
+	if f.concurrency < 1 || f.concurrency > 100 {
+		return fmt.Errorf("--concurrency %d: want 1..100", f.concurrency)
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--progress %q: want auto, always or never", f.progress)
+	}
+	return nil
+}
+
+// checkURL accepts https, or http to a loopback host (the simulated site).
+func checkURL(name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+		!(u.Scheme == "https" || u.Scheme == "http" && descriptor.IsLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("%s %q: want an https URL (http only to a loopback host)", name, raw)
+	}
+	return nil
+}
+
+// scanCmd runs `seatlens scan`: collect, explain, write. Stdout carries
+// only the output; a summary and any warning go to stderr; a failure is
+// one line and a non-zero exit, and nothing is written.
+func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var f scanFlags
+	fs := newFlagSet("scan", stderr)
+	f.register(fs)
+	if err := parseFlags(fs, args, getenv, f.validate); err != nil {
+		return err
+	}
+	settings := billing.Settings{}
+	if f.settings != "" {
+		file, err := os.Open(f.settings)
+		if err != nil {
+			return fmt.Errorf("%w: --settings: %v", errUsage, err)
+		}
+		settings, err = billing.ParseSettings(file)
+		file.Close()
+		if err != nil {
+			return fmt.Errorf("%w: --settings %s: %v", errUsage, f.settings, err)
+		}
+	}
+	if f.inactiveDays != 0 {
+		settings.InactiveDays = f.inactiveDays
+	}
+	var export *admincsv.Export
+	var exportDate time.Time
+	if f.activityCSV != "" {
+		var err error
+		if export, exportDate, err = readActivityCSV(f.activityCSV, f.activityCSVDate); err != nil {
+			return err
+		}
+	}
+
+	opts := atlassian.Options{MaxInFlight: f.concurrency, UserAgent: "seatlens-scan"}
+	// Keep a connection per call in flight: the default transport keeps two
+	// idle ones per host, so a scan would open a new connection for most
+	// calls.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = f.concurrency + 2
+	// One limit for both APIs: --concurrency is what the scan keeps in
+	// flight in total, whichever client sends.
+	hc := &http.Client{Transport: &limitedTransport{next: transport, slots: make(chan struct{}, f.concurrency)}, Timeout: atlassian.DefaultTimeout}
+	jira, err := atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), opts)
+	if err != nil {
+		return fmt.Errorf("%w: --site: %v", errUsage, err)
+	}
+	src := scan.Source{SiteURL: f.site, Jira: jira, JiraCredential: billing.CredentialAPIToken, Concurrency: f.concurrency, Now: scanClock}
+	var org *atlassian.Client
+	if f.orgKey != "" {
+		if org, err = atlassian.New(hc, f.orgURL, atlassian.Bearer(f.orgKey), opts); err != nil {
+			return fmt.Errorf("%w: --org-url: %v", errUsage, err)
+		}
+		src.Org, src.OrgID = org, f.orgID
+	}
+	// The credential checks run unretried beside the scan: a mistyped site
+	// or token fails in a second (and stops the scan), not after the
+	// backoff meant for a flaky network.
+	checkOpts := atlassian.Options{MaxRetries: -1, UserAgent: opts.UserAgent}
+	check, err := atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), checkOpts)
+	if err != nil {
+		return fmt.Errorf("%w: --site: %v", errUsage, err)
+	}
+	var orgCheck *atlassian.Client
+	if f.orgKey != "" {
+		if orgCheck, err = atlassian.New(hc, f.orgURL, atlassian.Bearer(f.orgKey), checkOpts); err != nil {
+			return fmt.Errorf("%w: --org-url: %v", errUsage, err)
+		}
+	}
+	bar := newProgressBar(stderr, f.progress)
+	src.Progress = bar.update
+	start := time.Now()
+	scanCtx, stopScan := context.WithCancel(ctx)
+	defer stopScan()
+	type collected struct {
+		snap *billing.Snapshot
+		err  error
+		took time.Duration
+	}
+	result := make(chan collected, 1)
+	go func() {
+		snap, err := scan.Collect(scanCtx, src)
+		result <- collected{snap, err, time.Since(start)}
+	}()
+	checks, err := checkCredentials(ctx, f, check, orgCheck)
+	if err != nil {
+		stopScan()
+		<-result
+		bar.done()
+		return err
+	}
+	r := <-result
+	bar.done()
+	if r.err != nil {
+		return explainScanError(f, r.err)
+	}
+	snap := r.snap
+	if export != nil {
+		rep, err := scan.ApplyActivityCSV(snap, export, exportDate, filepath.Base(f.activityCSV))
+		if err != nil {
+			return err
+		}
+		reportActivity(stderr, f.activityCSV, exportDate, rep)
+	}
+	findings, err := billing.Explain(snap, settings)
+	if err != nil {
+		return err
+	}
+	if err := writeOutput(f.out, stdout, func(w io.Writer) error { return render(w, f.format, findings) }); err != nil {
+		return err
+	}
+	calls := checks + jira.Stats().Total.Calls
+	if org != nil {
+		calls += org.Stats().Total.Calls
+	}
+	t := findings.Totals
+	fmt.Fprintf(stderr, "seatlens: scanned %s: %d users, %d seats, %d billable: %d removable, %d review, %d hold; %d calls in %s, explained and written in %s\n",
+		f.site, t.Users, t.Seats, t.BillableSeats, t.Removable, t.Review, t.Hold, calls, r.took.Round(time.Millisecond), (time.Since(start) - r.took).Round(time.Millisecond))
+	if !snap.Sources.OrgAPI && t.LikelyRemovable > 0 {
+		fmt.Fprintf(stderr, "seatlens: without an org key nothing is removable yet; %d seats are likely removable (connect an org key to confirm)\n", t.LikelyRemovable)
+	}
+	return nil
+}
+
+// checkCredentials asks who the API token belongs to and which
+// organisations the org key opens; it returns the number of calls made.
+func checkCredentials(ctx context.Context, f scanFlags, check, orgCheck *atlassian.Client) (int, error) {
+	if _, err := check.Myself(ctx); err != nil {
+		return 1, explainScanError(f, err)
+	}
+	if orgCheck == nil {
+		return 1, nil
+	}
+	orgs, err := orgCheck.Orgs(ctx)
+	if err != nil {
+		return 2, explainScanError(f, err)
+	}
+	if !slices.ContainsFunc(orgs, func(o atlassian.Org) bool { return o.ID == f.orgID }) {
+		return 2, fmt.Errorf("the org key does not belong to organisation %s", f.orgID)
+	}
+	return 2, nil
+}
+
+func render(w io.Writer, format string, f *billing.Findings) error {
+	switch format {
+	case "csv":
+		return report.CSV(w, f)
+	case "html":
+		return report.HTML(w, f)
+	}
+	return writeJSON(w, f)
+}
+
+// explainScanError turns a failed scan into the one line a person needs:
+// which credential was refused, or that the site is unreachable, or which
+// step left the data incomplete.
+func explainScanError(f scanFlags, err error) error {
+	var apiErr *atlassian.APIError
+	isOrg := errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Path, "/admin")
+	var netErr net.Error
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return errors.New("scan interrupted; nothing was written")
+	case errors.Is(err, atlassian.ErrUnauthorized) && isOrg:
+		return fmt.Errorf("bad credentials: the Organizations API refused the org key (%v)", err)
+	case errors.Is(err, atlassian.ErrUnauthorized):
+		return fmt.Errorf("bad credentials: %s refused the e-mail and API token (%v)", f.site, err)
+	case errors.Is(err, atlassian.ErrForbidden) && !isOrg:
+		return fmt.Errorf("not allowed: %s is not a site administrator's account (%v)", f.email, err)
+	case errors.Is(err, atlassian.ErrForbidden):
+		return fmt.Errorf("not allowed: the org key may not read organisation %s (%v)", f.orgID, err)
+	case errors.As(err, &opErr) && opErr.Op == "dial", errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("cannot reach the site or the Organizations API: %v", err)
+	}
+	return fmt.Errorf("scan incomplete, nothing was written: %v", err)
+}
+
+func readActivityCSV(path, date string) (*admincsv.Export, time.Time, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: --activity-csv: %v", errUsage, err)
+	}
+	defer file.Close()
+	exportDate := time.Time{}
+	if date != "" {
+		exportDate, _ = time.Parse(time.DateOnly, date)
+	} else {
+		st, err := file.Stat()
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("--activity-csv: %w", err)
+		}
+		// The file carries no export date; its modification day is the
+		// best guess, and the summary says so.
+		y, m, d := st.ModTime().UTC().Date()
+		exportDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	exp, err := admincsv.Parse(bufio.NewReader(file))
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("--activity-csv %s: %w", path, err)
+	}
+	return exp, exportDate, nil
+}
+
+func reportActivity(w io.Writer, path string, date time.Time, rep scan.ActivityReport) {
+	fmt.Fprintf(w, "seatlens: activity from %s (exported %s): %d accounts, %d on this site\n",
+		path, date.Format(time.DateOnly), rep.Accounts, rep.Matched)
+	for i, p := range rep.Problems {
+		if i == 5 {
+			fmt.Fprintf(w, "seatlens: activity CSV: %d more problems\n", len(rep.Problems)-5+rep.ProblemsOmitted)
+			break
+		}
+		fmt.Fprintf(w, "seatlens: activity CSV: %s\n", p)
+	}
+}
+
+// writeOutput writes to stdout, or to a file that appears whole or not at
+// all (a temporary file renamed into place), so a failed scan never leaves
+// half a report where a script expects one.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "" {
+		bw := bufio.NewWriterSize(stdout, 1<<16)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
+// limitedTransport lets at most cap(slots) calls be in flight at once: a
+// slot is taken before the request goes and given back when the answer's
+// body is closed.
+type limitedTransport struct {
+	next  http.RoundTripper
+	slots chan struct{}
+}
+
+func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	select {
+	case t.slots <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		<-t.slots
+		return nil, err
+	}
+	resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { <-t.slots }}
+	return resp, nil
+}
+
+// slotBody gives its call's slot back once, on Close.
+type slotBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *slotBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}

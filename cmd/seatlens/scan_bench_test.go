@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatlens/seatlens/app/scan"
+	"github.com/seatlens/seatlens/app/sitesim"
+)
+
+// BenchmarkScan10k is DESIGN.md §10's scan target: a full `seatlens scan`
+// of a generated 10k-user site whose every answer takes 20 ms, with and
+// without an org key. It reports the calls the scan made against the
+// plan's minimum (planMinimum below, derived from the scenario, not from
+// the collector) and the wall time against calls × latency ÷ concurrency
+// (target ≤ 1.25).
+//
+//	go test ./cmd/seatlens -run '^$' -bench Scan10k -benchtime 1x
+func BenchmarkScan10k(b *testing.B) {
+	const users, latency = 10_000, 20 * time.Millisecond
+	sc := sitesim.Generate(users, 1)
+	for _, keyed := range []bool{true, false} {
+		name := map[bool]string{true: "org-key", false: "api-token-only"}[keyed]
+		b.Run(name, func(b *testing.B) {
+			site, err := sitesim.NewSite(sc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := sitesim.New(site, sitesim.Options{AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
+				Faults: sitesim.Faults{Latency: latency}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			inFlight := &gauge{}
+			ts := httptest.NewServer(inFlight.wrap(srv))
+			defer ts.Close()
+			args := []string{"scan", "--site", ts.URL, "--email", sitesim.DefaultAdminEmail, "--token", sitesim.DefaultAdminToken,
+				"--concurrency", fmt.Sprint(scan.DefaultConcurrency), "--progress", "never"}
+			if keyed {
+				args = append(args, "--org-url", ts.URL, "--org-id", sitesim.DefaultOrgID, "--org-key", sitesim.DefaultOrgKey)
+			}
+			minimum := planMinimum(sc, keyed)
+			var calls, peak int
+			var wall, collect time.Duration
+			for b.Loop() {
+				srv.ResetUsage()
+				inFlight.reset()
+				var stderr bytes.Buffer
+				start := time.Now()
+				if err := run(context.Background(), args, io.Discard, &stderr, os.Getenv); err != nil {
+					b.Fatal(err)
+				}
+				wall = time.Since(start)
+				calls, peak = srv.Usage().Total.Calls, inFlight.peak()
+				m := regexp.MustCompile(`calls in (\S+), explained`).FindStringSubmatch(stderr.String())
+				if m == nil {
+					b.Fatalf("no summary: %s", stderr.String())
+				}
+				collect, _ = time.ParseDuration(m[1])
+			}
+			bound := time.Duration(calls) * latency / time.Duration(scan.DefaultConcurrency)
+			b.ReportMetric(float64(calls), "calls")
+			b.ReportMetric(float64(minimum), "plan-min-calls")
+			b.ReportMetric(float64(calls)/float64(minimum), "calls/min")
+			b.ReportMetric(float64(peak), "max-in-flight")
+			b.ReportMetric(wall.Seconds(), "wall-s")
+			b.ReportMetric(wall.Seconds()/bound.Seconds(), "wall/bound")
+			// The calls alone (credential checks included, explaining and
+			// writing the output excluded), against the same bound.
+			b.ReportMetric(collect.Seconds()/bound.Seconds(), "calls-wall/bound")
+		})
+	}
+}
+
+// planMinimum counts the calls DESIGN.md §5's cheapest complete plan needs
+// for a site, from the scenario itself: one page per 50 group members and
+// per 50 groups (Jira), one per 100 users or groups and one per group and
+// per candidate user for role assignments (Org API), one per 1000 accounts
+// of Jira's user list, one per app account for its groups, plus the
+// credential checks.
+func planMinimum(sc sitesim.Scenario, keyed bool) int {
+	pages := func(n, size int) int { return max(1, (n+size-1)/size) }
+	jira := func(p string) bool { return len(p) > 5 && p[:5] == "jira-" }
+	if !keyed {
+		n := 1 + 1 + 1 // myself, applicationrole, instance/license
+		groups := map[string]bool{}
+		for _, p := range sc.Products {
+			if !jira(p.Key) {
+				continue
+			}
+			for _, role := range []string{sitesim.RoleUser, sitesim.RoleAdmin} {
+				m := 0
+				for _, g := range sc.Groups {
+					if slices.Contains(g.Grants, sitesim.Grant{Product: p.Key, Role: role}) {
+						m++
+						groups[g.ID] = true
+					}
+				}
+				n += pages(m, 50)
+			}
+		}
+		admins := 0
+		for _, g := range sc.Groups {
+			if g.SiteAdmin {
+				admins++
+				groups[g.ID] = true
+			}
+		}
+		n += pages(admins, 50)
+		for id := range groups {
+			n += pages(len(sc.Members[id]), 50)
+		}
+		return n
+	}
+	n := 2 + 1 + 1 + 1 + 1 // myself, orgs, workspaces, service accounts, applicationrole, instance/license
+	siteGroups := 0
+	inGroupWithGrants := map[string]bool{}
+	for _, g := range sc.Groups {
+		if len(g.Grants) > 0 {
+			siteGroups++
+			for _, id := range sc.Members[g.ID] {
+				inGroupWithGrants[id] = true
+			}
+		}
+	}
+	n += pages(siteGroups, 100) + siteGroups // groups search, role assignments per group
+	directory, candidates, apps := 0, 0, 0
+	for _, u := range sc.Users {
+		switch u.AccountType {
+		case sitesim.AccountApp:
+			apps++
+			continue
+		case sitesim.AccountAtlassian:
+		default:
+			continue
+		}
+		hasRole := inGroupWithGrants[u.AccountID] || len(u.DirectRoles) > 0 || len(u.InferredRoles) > 0 || slices.Contains(u.PlatformRoles, "org-admin")
+		if !hasRole {
+			continue
+		}
+		directory++
+		if u.Active && (u.Status == "" || u.Status == "active") {
+			candidates++
+		}
+	}
+	n += pages(directory, 100) + candidates
+	n += len(sc.Users)/1000 + 1 + apps // users/search until a short page, then each app account's groups
+	return n
+}
+
+// gauge measures the most requests the site had in hand at once: the
+// scan's concurrency as the site saw it.
+type gauge struct {
+	mu        sync.Mutex
+	now, high int
+}
+
+func (g *gauge) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.now++
+		g.high = max(g.high, g.now)
+		g.mu.Unlock()
+		defer func() {
+			g.mu.Lock()
+			g.now--
+			g.mu.Unlock()
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (g *gauge) reset() {
+	g.mu.Lock()
+	g.high = 0
+	g.mu.Unlock()
+}
+
+func (g *gauge) peak() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.high
+}
