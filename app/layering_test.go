@@ -31,7 +31,9 @@ func TestLayering(t *testing.T) {
 			return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/atlassian")
 		}},
 		{"app/billing", func(d string) bool { return !strings.HasPrefix(d, mod) || d == mod+"app/billing" }},
-		{"app/report", func(d string) bool { return !strings.HasPrefix(d, mod) || d == mod+"app/report" || d == mod+"app/billing" }},
+		{"app/report", func(d string) bool {
+			return !strings.HasPrefix(d, mod) || d == mod+"app/report" || d == mod+"app/billing"
+		}},
 		{"app/scan", func(d string) bool {
 			return !strings.HasPrefix(d, mod+"store") && d != mod+"app/connect" && d != mod+"app/connect/connecttest" &&
 				!strings.Contains(d, "labstack/echo") && !strings.HasPrefix(d, mod+"app/sitesim")

@@ -1,9 +1,6 @@
 package billing_test
 
 import (
-	"os"
-	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/seatlens/seatlens/app/billing"
@@ -11,23 +8,11 @@ import (
 	"github.com/seatlens/seatlens/app/sitesim"
 )
 
-var fixtureScannedAt = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-
-func fixtureDir() string { return filepath.Join("..", "sitesim", "testdata", "fixture") }
-
-func loadFixtureScenario(t testing.TB) sitesim.Scenario {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir(), "site.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc, err := sitesim.LoadScenario(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
-}
+var (
+	fixtureScannedAt    = billingtest.FixtureScannedAt
+	fixtureDir          = billingtest.FixtureDir
+	loadFixtureScenario = billingtest.FixtureScenario
+)
 
 func snapshotWithOrg(sc sitesim.Scenario, at time.Time) *billing.Snapshot {
 	return billingtest.SnapshotWithOrg(sc, at)

@@ -41,11 +41,6 @@ func loadOracle(t testing.TB) (fixtureOracle, billing.Settings) {
 	if err := json.Unmarshal(b, &o); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(fixtureDir(), "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	settings, err := billing.ParseSettings(bytesReader(o.Settings))
 	if err != nil {
 		t.Fatal(err)

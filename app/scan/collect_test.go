@@ -7,20 +7,23 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/seatlens/seatlens/app/atlassian"
 	"github.com/seatlens/seatlens/app/atlassian/admincsv"
 	"github.com/seatlens/seatlens/app/billing"
+	"github.com/seatlens/seatlens/app/billing/billingtest"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/sitesim"
 )
 
-var fixtureScannedAt = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-
-var fixtureDir = filepath.Join("..", "sitesim", "testdata", "fixture")
+var (
+	fixtureScannedAt = billingtest.FixtureScannedAt
+	fixtureDir       = billingtest.FixtureDir()
+	loadFixture      = billingtest.FixtureScenario
+	fixtureSettings  = billingtest.FixtureSettings
+)
 
 type sim struct {
 	srv *sitesim.Server
@@ -41,39 +44,6 @@ func startSim(t testing.TB, sc sitesim.Scenario, o sitesim.Options) *sim {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &sim{srv: srv, ts: ts}
-}
-
-func loadFixture(t testing.TB) sitesim.Scenario {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir, "site.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc, err := sitesim.LoadScenario(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
-}
-
-func fixtureSettings(t testing.TB) billing.Settings {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Settings json.RawMessage `json:"settings"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := billing.ParseSettings(bytes.NewReader(doc.Settings))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // source builds the clients a new user would: an API token for Jira and,
@@ -146,7 +116,7 @@ func TestScanFixtureMatchesEngineGolden(t *testing.T) {
 			}
 			f.Site = billing.SiteInfo{URL: "https://fixture.atlassian.net"}
 			got, _ := json.MarshalIndent(f, "", "  ")
-			want, err := os.ReadFile(filepath.Join("..", "billing", "testdata", tc.golden))
+			want, err := os.ReadFile(filepath.Join(billingtest.GoldenDir(), tc.golden))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,5 +165,3 @@ func compact(b []byte) []byte {
 	_ = json.Compact(&out, b)
 	return out.Bytes()
 }
-
-var _ = slices.Contains[[]string]

@@ -15,24 +15,17 @@ import (
 	"time"
 
 	"github.com/seatlens/seatlens/app/billing"
+	"github.com/seatlens/seatlens/app/billing/billingtest"
 	"github.com/seatlens/seatlens/app/sitesim"
 )
 
-var fixtureDir = filepath.Join("..", "..", "app", "sitesim", "testdata", "fixture")
+var fixtureDir = billingtest.FixtureDir()
 
 // fixtureSite serves the hand-written fixture site; wrap, when given,
 // sits in front of it (to break one endpoint).
 func fixtureSite(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir, "site.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := sitesim.LoadScenario(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := billingtest.FixtureScenario(t)
 	site, err := sitesim.NewSite(sc)
 	if err != nil {
 		t.Fatal(err)
@@ -53,18 +46,8 @@ func fixtureSite(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.S
 // fixtureSettingsFile writes the oracle's settings where --settings reads them.
 func fixtureSettingsFile(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Settings json.RawMessage `json:"settings"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "settings.json")
-	if err := os.WriteFile(path, doc.Settings, 0o600); err != nil {
+	if err := os.WriteFile(path, billingtest.FixtureSettingsJSON(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -125,7 +108,7 @@ func TestScanFixtureAsANewUser(t *testing.T) {
 			}
 			f.Site = billing.SiteInfo{URL: "https://fixture.atlassian.net"}
 			got, _ := json.MarshalIndent(&f, "", "  ")
-			want, err := os.ReadFile(filepath.Join("..", "..", "app", "billing", "testdata", tc.golden))
+			want, err := os.ReadFile(filepath.Join(billingtest.GoldenDir(), tc.golden))
 			if err != nil {
 				t.Fatal(err)
 			}
