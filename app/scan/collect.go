@@ -163,6 +163,13 @@ func (c *collector) jiraProducts(ctx context.Context) ([]billing.Product, []atla
 	if lErr != nil {
 		return nil, nil, stepErr("read Jira's licence", lErr)
 	}
+	products, kept := productsFrom(roles, lic)
+	return products, kept, nil
+}
+
+// productsFrom keeps the Jira applications the site is licensed for, with
+// seat limits, plans and Atlassian's own user counts.
+func productsFrom(roles []atlassian.ApplicationRole, lic atlassian.InstanceLicense) ([]billing.Product, []atlassian.ApplicationRole) {
 	plans := map[string]string{}
 	for _, a := range lic.Applications {
 		plans[a.ID] = a.Plan
@@ -184,7 +191,7 @@ func (c *collector) jiraProducts(ctx context.Context) ([]billing.Product, []atla
 		out = append(out, p)
 		kept = append(kept, r)
 	}
-	return out, kept, nil
+	return out, kept
 }
 
 func productName(key string) string {
@@ -198,21 +205,14 @@ func productName(key string) string {
 // those groups. Default groups come from applicationrole. A group's first
 // member page tells its size; its other pages are then read at once.
 func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
-	products, roles, err := c.jiraProducts(ctx)
-	if err != nil {
-		return err
-	}
-	snap.Products = products
 	snap.Sources = billing.Sources{Credentials: []string{c.src.JiraCredential}, DefaultGroups: true}
-
 	type query struct {
 		access, product string
 	}
-	var queries []query
-	for _, p := range products {
-		queries = append(queries, query{atlassian.AccessUser, p.Key}, query{atlassian.AccessAdmin, p.Key})
-	}
-	queries = append(queries, query{atlassian.AccessSiteAdmin, ""})
+	var (
+		roles []atlassian.ApplicationRole
+		lic   atlassian.InstanceLicense
+	)
 
 	type groupWork struct {
 		g     billing.Group
@@ -255,9 +255,8 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 			return nil
 		}
 	}
-	for _, q := range queries {
-		tally.add()
-		p.submit(func(ctx context.Context) error {
+	bulk := func(q query) func(context.Context) error {
+		return func(ctx context.Context) error {
 			defer c.progressDone(&tally)
 			found, err := c.src.Jira.GroupsBulk(ctx, atlassian.GroupsBulkQuery{AccessType: q.access, ApplicationKey: q.product})
 			if err != nil {
@@ -280,14 +279,76 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 				gw.g.Grants = append(gw.g.Grants, billing.Grant{Product: q.product, Role: q.access})
 			}
 			return nil
-		})
+		}
 	}
+	// Nothing waits for more than it needs: the licence names the products
+	// to ask group/bulk about; applicationrole names the default groups,
+	// which grant their product's default (licensed) role and so are in
+	// the plan whatever group/bulk will say. Their members are asked for at
+	// once: default groups are usually the largest, and their other pages
+	// are then known a round earlier.
+	tally.add()
+	p.submit(bulk(query{atlassian.AccessSiteAdmin, ""}))
+	tally.add()
+	p.submit(func(ctx context.Context) error {
+		defer c.progressDone(&tally)
+		l, err := c.src.Jira.InstanceLicense(ctx)
+		if err != nil {
+			return stepErr("read Jira's licence", err)
+		}
+		lic = l
+		for _, a := range l.Applications {
+			if key, ok := billing.FromJiraApplicationKey(a.ID); ok && a.Plan != "UNLICENSED" {
+				tally.add()
+				p.submit(bulk(query{atlassian.AccessUser, key}))
+				tally.add()
+				p.submit(bulk(query{atlassian.AccessAdmin, key}))
+			}
+		}
+		return nil
+	})
+	tally.add()
+	p.submit(func(ctx context.Context) error {
+		defer c.progressDone(&tally)
+		rs, err := c.src.Jira.ApplicationRoles(ctx)
+		if err != nil {
+			return stepErr("read Jira's application roles", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		roles = rs
+		for _, r := range rs {
+			for _, d := range r.DefaultGroupsDetails {
+				if groups[d.GroupID] == nil {
+					gw := &groupWork{g: billing.Group{ID: d.GroupID, Name: d.Name}}
+					groups[d.GroupID] = gw
+					tally.add()
+					p.submit(memberPage(gw, 0, 0))
+				}
+			}
+		}
+		return nil
+	})
 	if err := p.wait(); err != nil {
 		return err
 	}
+	products, _ := productsFrom(roles, lic)
+	snap.Products = products
+	licensed := map[string]bool{}
+	for _, p := range products {
+		licensed[p.Key] = true
+	}
+	for _, gw := range groups {
+		// The licence and applicationrole could disagree on a product;
+		// only the products both name are in the snapshot.
+		gw.g.Grants = slices.DeleteFunc(gw.g.Grants, func(g billing.Grant) bool { return !licensed[g.Product] })
+	}
 
 	order := make([]string, 0, len(groups))
-	for id := range groups {
+	for id, gw := range groups {
+		if len(gw.g.Grants) == 0 && !gw.g.SiteAdmin {
+			continue // a default group granting no licensed role: nothing to explain
+		}
 		order = append(order, id)
 	}
 	slices.SortFunc(order, func(a, b string) int {

@@ -180,6 +180,7 @@ func (s *Server) adminDeactivate(w http.ResponseWriter, accountID string) *admin
 	}
 	if u.Active {
 		u.Active, u.Status = false, "deactivated"
+		site.membershipChanged() // user counts count active accounts only
 		site.emitUserEvent(webhookUserDeleted, accountID)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -54,11 +54,13 @@ func (s *Site) membersOf(gid string, includeInactive bool) []string {
 	return out
 }
 
-// membershipChanged drops the cached member lists; every change of
-// s.members or s.order calls it (with s.mu held for writing).
+// membershipChanged drops the cached member lists and user counts; every
+// change of s.members, s.order or an account's active flag calls it (with
+// s.mu held for writing).
 func (s *Site) membershipChanged() {
 	s.cacheMu.Lock()
 	clear(s.memberCache)
+	clear(s.countCache)
 	s.cacheMu.Unlock()
 }
 

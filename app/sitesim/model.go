@@ -147,6 +147,7 @@ type Site struct {
 	// cacheMu guards it, since readers fill it under s.mu's read lock.
 	cacheMu     sync.Mutex
 	memberCache map[string][]string
+	countCache  map[string]int             // product → userCount
 	members     map[string]map[string]bool // group ID → account IDs
 	admin       string
 	// idp holds the memberships the identity provider dictates for synced
@@ -304,8 +305,26 @@ func mapsClone[K comparable, V any](m map[K]V) map[K]V {
 // userCount is the number of active users holding product p: what counts
 // against the licence.
 func (s *Site) userCount(p string) int {
-	// Walk the members of the groups granting p rather than every user's
-	// groups: applicationrole answers in O(members), not O(users × groups).
+	// Cached with the member lists (membershipChanged drops both): a 10k
+	// site's applicationrole would otherwise walk every granting group's
+	// members for every product on every call.
+	s.cacheMu.Lock()
+	n, ok := s.countCache[p]
+	s.cacheMu.Unlock()
+	if ok {
+		return n
+	}
+	n = s.countUsers(p)
+	s.cacheMu.Lock()
+	if s.countCache == nil {
+		s.countCache = map[string]int{}
+	}
+	s.countCache[p] = n
+	s.cacheMu.Unlock()
+	return n
+}
+
+func (s *Site) countUsers(p string) int {
 	counted := map[string]bool{}
 	for gid, g := range s.groups {
 		if !slices.ContainsFunc(g.Grants, func(gr Grant) bool { return gr.Product == p && licensedRole(gr.Role) }) {
