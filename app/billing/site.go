@@ -162,8 +162,12 @@ func (e *engine) summarise(f *Findings) {
 				Message: fmt.Sprintf("%s: %d billable seats of a licence for %d.", p.Name, pf.Billable, *p.Limit)})
 		}
 		if p.UserCount != nil && *p.UserCount != pf.Billable {
+			why := ""
+			if !e.snap.Sources.OrgAPI && *p.UserCount > pf.Billable {
+				why = " An org key shows the direct and inferred roles an API token cannot see."
+			}
 			sf = append(sf, SiteFinding{Code: FindingUserCountMismatch, Product: p.Key, Count: *p.UserCount,
-				Message: fmt.Sprintf("%s: Atlassian counts %d users against the licence, this scan explains %d billable seats.", p.Name, *p.UserCount, pf.Billable)})
+				Message: fmt.Sprintf("%s: Atlassian counts %d users against the licence, this scan explains %d billable seats.%s", p.Name, *p.UserCount, pf.Billable, why)})
 		}
 	}
 	if len(e.settings.SeatPrices) > 0 {

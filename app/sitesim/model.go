@@ -324,16 +324,30 @@ func (s *Site) userCount(p string) int {
 	return n
 }
 
+// countUsers counts the active atlassian accounts holding a licensed role
+// on p by any path: a group, a direct or inferred role, or org admin
+// (unconfirmed.go: Jira's userCount is taken to count every licensed
+// holder, not only group members).
 func (s *Site) countUsers(p string) int {
 	counted := map[string]bool{}
+	billable := func(u *User) bool { return u != nil && u.Active && u.AccountType == AccountAtlassian }
 	for gid, g := range s.groups {
 		if !slices.ContainsFunc(g.Grants, func(gr Grant) bool { return gr.Product == p && licensedRole(gr.Role) }) {
 			continue
 		}
 		for id := range s.members[gid] {
-			if u := s.users[id]; u.Active && u.AccountType == AccountAtlassian {
+			if billable(s.users[id]) {
 				counted[id] = true
 			}
+		}
+	}
+	for id, u := range s.users {
+		if !billable(u) || counted[id] {
+			continue
+		}
+		held := slices.ContainsFunc(slices.Concat(u.DirectRoles, u.InferredRoles), func(gr Grant) bool { return gr.Product == p && licensedRole(gr.Role) })
+		if held || slices.Contains(u.PlatformRoles, "org-admin") {
+			counted[id] = true
 		}
 	}
 	return len(counted)

@@ -305,6 +305,11 @@ func specDeviation(method, path string, status int) string {
 //     application role") list every group with any grant on the product,
 //     admin grants included, sorted by name; userCountDescription is
 //     "N users" (Jira's text names the user type, e.g. "5 developers").
+//     userCount ("the number of users counting against your license")
+//     counts every active atlassian account holding a licensed role on the
+//     product by any path: a group, a direct or inferred role, org admin
+//     (Site.countUsers). A scan without an org key sees only the groups, so
+//     its count can be lower, which the engine reports as a mismatch.
 //   - user/search matches query as a case-insensitive substring of the
 //     display name or the visible e-mail (Jira matches word prefixes, a
 //     subset of this); a well-formed property query matches nobody, since

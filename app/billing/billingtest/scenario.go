@@ -162,7 +162,7 @@ func SnapshotKeyless(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 // product is a product as the APIs describe it: the catalogue's name, the
 // licence's limit, and for Jira applications the plan and Jira's own user
 // count (applicationrole userCount: active atlassian accounts holding a
-// licensed role through a group).
+// licensed role by any path, as the simulated site counts them).
 func product(sc sitesim.Scenario, p sitesim.Product) billing.Product {
 	info, _ := billing.LookupProduct(p.Key)
 	bp := billing.Product{Key: p.Key, Name: info.Name}
@@ -187,6 +187,12 @@ func product(sc sitesim.Scenario, p sitesim.Product) billing.Product {
 			if u := users[id]; u.Active && u.AccountType == sitesim.AccountAtlassian {
 				counted[id] = true
 			}
+		}
+	}
+	for _, u := range sc.Users {
+		held := slices.ContainsFunc(slices.Concat(u.DirectRoles, u.InferredRoles), func(gr sitesim.Grant) bool { return gr.Product == p.Key && billing.Billable(gr.Role) })
+		if u.Active && u.AccountType == sitesim.AccountAtlassian && (held || slices.Contains(u.PlatformRoles, "org-admin")) {
+			counted[u.AccountID] = true
 		}
 	}
 	n := len(counted)
