@@ -60,7 +60,10 @@ func eachOffsetPage[T any](ctx context.Context, c *Client, r request, size int, 
 }
 
 // eachArrayPage walks an endpoint answering a bare array without a total
-// (users/search): a page shorter than asked is the last.
+// (users/search) until a page comes back empty. A short page is not taken
+// as the last: that Jira never answers fewer than asked while more remain
+// is only an inference (billing-model.md §5.1), and a missed page would
+// hide accounts silently; the certainty costs one call.
 func eachArrayPage[T any](ctx context.Context, c *Client, r request, size int, fn func([]T) error) error {
 	q := cloneValues(r.query)
 	r.query = q
@@ -76,7 +79,7 @@ func eachArrayPage[T any](ctx context.Context, c *Client, r request, size int, f
 				return err
 			}
 		}
-		if len(page) < size {
+		if len(page) == 0 {
 			return nil
 		}
 		start += len(page)

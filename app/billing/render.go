@@ -227,6 +227,9 @@ func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
 	case cPossibleIntegrationUser:
 		return "The name or e-mail looks like an integration account: confirm it in Settings."
 	case cNeedsOrgData:
+		if e.snap.Sources.OrgAPI {
+			return "Likely removable: this account's role assignments were not read, so a direct or inferred role cannot be ruled out."
+		}
 		return "Likely removable: connect an org key to confirm (direct roles, synced groups, other products and service accounts cannot be checked without it)."
 	case cInactive:
 		return fmt.Sprintf("Last used %s on %s, %s before %s (threshold %d days).", pn, fmtDate(*s.lastActive), nDays(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)

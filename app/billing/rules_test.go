@@ -402,3 +402,23 @@ func TestRule2ActivityUnknownCell(t *testing.T) {
 	want(t, seatOf(t, seats, "gap", jsw), billing.VerdictRemovable, "never-accessed")
 	want(t, seatOf(t, seats, "gap", conf), billing.VerdictReview, "no-activity-data")
 }
+
+// A default group granting a free role on another product (Confluence
+// guest) is no "default group grants another product" finding; a
+// licensed grant is.
+func TestSiteFindingDefaultGroupGrantsOtherProduct(t *testing.T) {
+	b := newSnap(true).
+		group("jira-users", bp(false), []string{jsw}, g(jsw, billing.RoleUser), g(conf, billing.RoleGuest)).
+		group("jira-team", bp(false), []string{jpd}, g(jpd, billing.RoleUser), g(conf, billing.RoleUser)).
+		person("a", in("jira-users", "jira-team"))
+	f, _ := explain(t, b.snap, billing.Settings{})
+	var found []string
+	for _, sf := range f.SiteFindings {
+		if sf.Code == billing.FindingDefaultGrantsOtherProduct {
+			found = append(found, sf.GroupName+"→"+sf.Product)
+		}
+	}
+	if !slices.Equal(found, []string{"jira-team→confluence"}) {
+		t.Errorf("findings %v, want only jira-team→confluence", found)
+	}
+}

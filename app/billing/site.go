@@ -117,8 +117,8 @@ func (e *engine) summarise(f *Findings) {
 		for _, q := range grantedProducts(g) {
 			qk := e.products[q].Key
 			others := without(g.g.DefaultFor, qk)
-			if len(others) == 0 {
-				continue
+			if len(others) == 0 || !licensedGrant(g, q) {
+				continue // a free role (guest, contributor) takes no seat
 			}
 			n := billableVia[gp{gi, q}]
 			sf = append(sf, SiteFinding{Code: FindingDefaultGrantsOtherProduct, GroupID: g.g.ID, GroupName: g.g.Name,

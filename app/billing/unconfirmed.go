@@ -51,3 +51,8 @@ const orgAdminInfersEveryProduct = true
 // not hold them, so collectors give them this inferred, non-billable seat
 // to keep them visible rather than silently absent.
 const CustomerAccountProduct = JiraServiceManagement
+
+// Account types other than atlassian, app and customer (Jira's "unknown",
+// or none given) are taken as people's accounts: rule 1 has no reason for
+// them, and treating them as free could hide a billable seat. They are
+// rare; the seat's other reasons decide.

@@ -12,8 +12,11 @@ import (
 
 // ActivityReport says what an admin CSV added to a snapshot.
 type ActivityReport struct {
-	// Columns maps each product to the "Last seen in …" column used.
+	// Columns maps each product to the "Last seen in …" column used;
+	// Missing lists the site's products the file has no column for, whose
+	// seats stay without activity data.
 	Columns map[string]string
+	Missing []string
 	// Accounts is how many accounts the file lists, Matched how many of
 	// them the snapshot holds.
 	Accounts, Matched int
@@ -61,6 +64,11 @@ func ApplyActivityCSV(snap *billing.Snapshot, exp *admincsv.Export, exportDate t
 	for key, i := range column {
 		rep.Columns[key] = exp.Apps[i].Column
 	}
+	for _, p := range snap.Products {
+		if _, ok := column[p.Key]; !ok {
+			rep.Missing = append(rep.Missing, p.Key)
+		}
+	}
 	byID := make(map[string]*billing.User, len(snap.Users))
 	for i := range snap.Users {
 		byID[snap.Users[i].AccountID] = &snap.Users[i]
@@ -72,6 +80,8 @@ func ApplyActivityCSV(snap *billing.Snapshot, exp *admincsv.Export, exportDate t
 		}
 		rep.Matched++
 		u.ActivityCovered = true
+		// A product without a column says nothing: unknown, not "never".
+		u.ActivityUnknown = append(u.ActivityUnknown, rep.Missing...)
 		if !cu.AddedToOrg.IsZero() {
 			t := cu.AddedToOrg
 			u.AddedToOrg = &t

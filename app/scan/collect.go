@@ -238,15 +238,17 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 				gw.pages = append(gw.pages, nil)
 			}
 			gw.pages[index] = page.Values
-			if index > 0 || page.IsLast {
-				return nil
-			}
 			size := len(page.Values)
-			if page.Total < 0 {
-				// No total: walk on one page at a time.
+			switch {
+			case page.IsLast:
+				return nil
+			case page.Total < 0:
+				// No total: walk on one page at a time, from every page.
 				tally.add()
 				p.submit(memberPage(gw, index+1, startAt+size))
 				return nil
+			case index > 0:
+				return nil // the first page asked for every other one
 			}
 			for i, at := 1, size; at < page.Total; i, at = i+1, at+size {
 				tally.add()

@@ -116,7 +116,7 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 				defer c.progressDone(&tally)
 				return c.groupRoles(ctx, g, byARI)
 			}) {
-				return nil
+				return ctx.Err()
 			}
 		}
 
@@ -127,8 +127,9 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 				u := c.orgUser(ou, byARI, known)
 				u.ServiceAccount = service[u.AccountID]
 				users = append(users, u)
-				// Role assignments for every user who may hold a billable seat.
-				if u.AccountType != billing.AccountAtlassian || u.Status != billing.StatusActive || u.ServiceAccount {
+				// Role assignments for every account rule 1 may leave
+				// billable.
+				if !mayBeBillable(u) {
 					continue
 				}
 				tally.add()
@@ -226,7 +227,10 @@ func (c *collector) groupRoles(ctx context.Context, g *billing.Group, byARI map[
 				g.Grants = append(g.Grants, billing.Grant{Product: key, Role: role})
 			}
 		}
-		if ra.DefaultRole != "" && !slices.Contains(g.DefaultFor, key) {
+		// DefaultFor is the product's default user group: Atlassian makes a
+		// default group for every role (billing-model.md §2), and a default
+		// admin group is no misconfiguration.
+		if ra.DefaultRole == "atlassian/"+billing.RoleUser && !slices.Contains(g.DefaultFor, key) {
 			g.DefaultFor = append(g.DefaultFor, key)
 		}
 	}
@@ -299,15 +303,32 @@ func (c *collector) orgUser(ou atlassian.OrgUser, byARI map[string]string, known
 			u.Groups = append(u.Groups, g.ID)
 		}
 	}
+	site := map[string]bool{}
+	for _, key := range byARI {
+		site[key] = true
+	}
 	for _, pa := range ou.ProductAccess {
-		key, ok := byARI[pa.ID]
-		if !ok || pa.LastActiveTimestamp.IsZero() {
+		key, ok := productAccessKey(pa, byARI)
+		if !ok {
+			// An entry that cannot be placed may be one of this site's
+			// products under a name Seatlens does not know: then no
+			// product of the site can be called never used.
+			if !unplaceableIsOtherSite(pa) {
+				u.ActivityUnknown = sortedKeys(site)
+			}
 			continue
+		}
+		if !site[key] || pa.LastActiveTimestamp.IsZero() {
+			continue // another site's product, or never used
 		}
 		if u.LastActive == nil {
 			u.LastActive = map[string]time.Time{}
 		}
-		u.LastActive[key] = pa.LastActiveTimestamp.UTC()
+		// Two entries for one product (placed by key, in an org with
+		// several sites) keep the most recent date: the safe side.
+		if at := pa.LastActiveTimestamp.UTC(); at.After(u.LastActive[key]) {
+			u.LastActive[key] = at
+		}
 	}
 	return u
 }
@@ -324,3 +345,24 @@ func (e noProductsError) Error() string {
 }
 
 func errNoProducts(host string) error { return noProductsError(host) }
+
+// mayBeBillable is rule 1 seen from the collector: an account the engine
+// may count needs its role assignments read.
+func mayBeBillable(u *billing.User) bool {
+	switch {
+	case u.ServiceAccount, u.AccountType == billing.AccountApp, u.AccountType == billing.AccountCustomer:
+		return false
+	case u.Status == billing.StatusSuspended, u.Status == billing.StatusDeactivated, u.Status == "for_deletion":
+		return false
+	}
+	return true
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -5,42 +5,6 @@ import (
 	"sync"
 )
 
-// forEach runs fn for 0…n-1 on at most workers goroutines. The first
-// error cancels the rest and is returned; a scan with a hole in it is not
-// a scan, so there is no partial result to keep.
-func forEach(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
-	if n == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Go(func() {
-			for i := range next {
-				if err := fn(ctx, i); err != nil {
-					cancel(err)
-				}
-			}
-		})
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
-		return err
-	}
-	return nil
-}
-
 // pool runs submitted calls on a fixed number of workers while producers
 // (the page walkers, and calls that discover more calls) keep submitting,
 // so a sequential walk over cursor pages overlaps with the per-item calls
@@ -128,8 +92,14 @@ func (p *pool) wait() error {
 	p.cond.Broadcast()
 	p.mu.Unlock()
 	p.wg.Wait()
+	// A cancelled scan skipped the calls still queued: it must not look
+	// complete, so the cancellation is the error when nothing failed.
+	cancelled := p.ctx.Err()
 	p.cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.err == nil && cancelled != nil {
+		return cancelled
+	}
 	return p.err
 }

@@ -330,6 +330,9 @@ func readActivityCSV(path, date string) (*admincsv.Export, time.Time, error) {
 func reportActivity(w io.Writer, path string, date time.Time, rep scan.ActivityReport) {
 	fmt.Fprintf(w, "seatlens: activity from %s (exported %s): %d accounts, %d on this site\n",
 		path, date.Format(time.DateOnly), rep.Accounts, rep.Matched)
+	if len(rep.Missing) > 0 {
+		fmt.Fprintf(w, "seatlens: activity CSV has no \"Last seen in\" column for %s; those seats have no activity data\n", strings.Join(rep.Missing, ", "))
+	}
 	for i, p := range rep.Problems {
 		if i == 5 {
 			fmt.Fprintf(w, "seatlens: activity CSV: %d more problems\n", len(rep.Problems)-5+rep.ProblemsOmitted)

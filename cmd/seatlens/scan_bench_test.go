@@ -154,7 +154,7 @@ func planMinimum(sc sitesim.Scenario, keyed bool) int {
 		}
 	}
 	n += pages(directory, 100) + candidates
-	n += len(sc.Users)/1000 + 1 + apps // users/search until a short page, then each app account's groups
+	n += (len(sc.Users)+999)/1000 + 1 + apps // users/search until an empty page, then each app account's groups
 	return n
 }
 
