@@ -31,11 +31,15 @@ func (s *Site) membersOf(gid string, includeInactive bool) []string {
 	all, ok := s.memberCache[gid]
 	if !ok {
 		in := s.members[gid]
-		all = make([]string, 0, len(in))
+		byPos := make([]int, 0, len(in))
 		for id := range in {
-			all = append(all, id)
+			byPos = append(byPos, s.pos[id])
 		}
-		slices.SortFunc(all, func(a, b string) int { return s.pos[a] - s.pos[b] })
+		slices.Sort(byPos)
+		all = make([]string, len(byPos))
+		for i, at := range byPos {
+			all[i] = s.order[at]
+		}
 		if s.memberCache == nil {
 			s.memberCache = map[string][]string{}
 		}

@@ -309,19 +309,15 @@ func (s *Site) userCount(p string) int {
 	// site's applicationrole would otherwise walk every granting group's
 	// members for every product on every call.
 	s.cacheMu.Lock()
-	n, ok := s.countCache[p]
-	s.cacheMu.Unlock()
-	if ok {
-		return n
+	defer s.cacheMu.Unlock()
+	if len(s.countCache) == 0 {
+		// applicationrole asks for every product at once: count them all.
+		s.countCache = make(map[string]int, len(s.all))
+		for _, prod := range s.all {
+			s.countCache[prod.Key] = s.countUsers(prod.Key)
+		}
 	}
-	n = s.countUsers(p)
-	s.cacheMu.Lock()
-	if s.countCache == nil {
-		s.countCache = map[string]int{}
-	}
-	s.countCache[p] = n
-	s.cacheMu.Unlock()
-	return n
+	return s.countCache[p]
 }
 
 // countUsers counts the active atlassian accounts holding a licensed role
@@ -341,12 +337,13 @@ func (s *Site) countUsers(p string) int {
 			}
 		}
 	}
+	licensedOnP := func(gr Grant) bool { return gr.Product == p && licensedRole(gr.Role) }
 	for id, u := range s.users {
-		if !billable(u) || counted[id] {
+		if len(u.DirectRoles)+len(u.InferredRoles)+len(u.PlatformRoles) == 0 || counted[id] || !billable(u) {
 			continue
 		}
-		held := slices.ContainsFunc(slices.Concat(u.DirectRoles, u.InferredRoles), func(gr Grant) bool { return gr.Product == p && licensedRole(gr.Role) })
-		if held || slices.Contains(u.PlatformRoles, "org-admin") {
+		if slices.ContainsFunc(u.DirectRoles, licensedOnP) || slices.ContainsFunc(u.InferredRoles, licensedOnP) ||
+			slices.Contains(u.PlatformRoles, "org-admin") {
 			counted[id] = true
 		}
 	}
