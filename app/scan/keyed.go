@@ -26,10 +26,12 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 		Activity: &billing.ActivitySource{Kind: billing.ActivityOrgAPI, AsOf: snap.ScannedAt},
 	}
 
-	// The site's products: the org's workspaces whose host is the site's,
-	// read while Jira tells its licence counts and plans.
+	// The site's products: the org's workspaces whose host is the site's.
 	// Jira's licence counts and plans are needed only at the end, so they
-	// are read while the Org API is walked.
+	// are read while the Org API is walked; if Jira refuses, the walk
+	// stops at once rather than after thousands of calls.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var (
 		jiraProducts []billing.Product
 		jpErr        error
@@ -37,11 +39,16 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 	)
 	go func() {
 		defer close(jiraDone)
-		jiraProducts, _, jpErr = c.jiraProducts(ctx)
+		if jiraProducts, _, jpErr = c.jiraProducts(ctx); jpErr != nil {
+			stop()
+		}
 	}()
 	workspaces, err := org.Workspaces(ctx, orgID)
 	if err != nil {
 		<-jiraDone
+		if jpErr != nil {
+			return jpErr
+		}
 		return stepErr("list the organisation's products", err)
 	}
 	byARI := map[string]string{} // resource ARI → canonical product
@@ -184,11 +191,11 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 	}
 	err = p.wait()
 	<-jiraDone
+	if jpErr != nil {
+		return jpErr // the cause; the walk's error is only its cancellation
+	}
 	if err != nil {
 		return err
-	}
-	if jpErr != nil {
-		return jpErr
 	}
 	for i := range snap.Products {
 		p := &snap.Products[i]

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatlens/seatlens/app/atlassian"
 	"github.com/seatlens/seatlens/app/atlassian/admincsv"
@@ -132,4 +134,39 @@ func reasonCodes(s billing.Seat) string {
 		c = append(c, r.Code)
 	}
 	return strings.Join(c, " ")
+}
+
+// TestKeyedScanStopsWhenJiraRefuses: Jira's licence read runs beside the
+// Org API walk; when Jira refuses it, the walk stops at once and the
+// error names Jira's step, not the cancellation.
+func TestKeyedScanStopsWhenJiraRefuses(t *testing.T) {
+	sc := sitesim.Generate(1500, 4)
+	site, err := sitesim.NewSite(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sitesim.New(site, sitesim.Options{AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
+		Faults: sitesim.Faults{Latency: 5 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rest/api/3/applicationrole" {
+			time.Sleep(50 * time.Millisecond)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"errorMessages":["You are not authorized to perform this action. Administrator privileges are required."],"errors":{}}`))
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	s := &sim{srv: srv, ts: ts}
+	_, err = scan.Collect(context.Background(), s.source(t, true))
+	if err == nil || !strings.Contains(err.Error(), "read Jira's application roles") || !errors.Is(err, atlassian.ErrForbidden) {
+		t.Fatalf("error %v", err)
+	}
+	if n := srv.Usage().Total.Calls; n > 400 {
+		t.Errorf("%d calls after Jira refused; the walk should have stopped", n)
+	}
 }
