@@ -3,7 +3,9 @@ package billing
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -14,7 +16,7 @@ func (e *engine) render(u *User, w *userWork, marked string) UserFindings {
 		AccountID: u.AccountID, DisplayName: u.DisplayName, Email: u.Email,
 		AccountType: u.AccountType, Status: u.Status, ClaimStatus: u.ClaimStatus,
 		PlatformRoles: u.PlatformRoles,
-		Seats:         make([]Seat, len(w.seats)),
+		Seats:         w.seatsOut(len(w.seats)),
 	}
 	_, isMarked := e.marked[u.AccountID]
 	uf.Class = e.class(u, w, isMarked)
@@ -56,7 +58,7 @@ func (e *engine) renderSeat(u *User, w *userWork, s *seatWork, marked string) Se
 	p := e.products[s.product]
 	out := Seat{
 		Product: p.Key, Role: s.role, Billable: s.billable, LastActive: s.lastActive,
-		Verdict: s.final.verdict(), Reasons: make([]Reason, 0, 3),
+		Verdict: s.final.verdict(), Reasons: w.reasonsOut(bits.OnesCount32(uint32(s.final))),
 		Warnings: []Warning{}, Plan: []PlanItem{}, Collateral: []string{},
 	}
 	slices.SortFunc(s.paths, func(a, b pathTmp) int {
@@ -68,7 +70,7 @@ func (e *engine) renderSeat(u *User, w *userWork, s *seatWork, marked string) Se
 		}
 		return cmp.Compare(roleRank(b.role), roleRank(a.role))
 	})
-	out.Paths = make([]Path, len(s.paths))
+	out.Paths = w.pathsOut(len(s.paths))
 	for i, pt := range s.paths {
 		out.Paths[i] = e.path(pt)
 	}
@@ -128,6 +130,11 @@ func (e *engine) path(pt pathTmp) Path {
 
 var yes, no = true, false
 
+// thresholdNote closes an activity sentence with the threshold used.
+func (e *engine) thresholdNote() string {
+	return " (threshold " + strconv.Itoa(e.settings.InactiveDays) + " days)."
+}
+
 // activityRef names the instant activity is measured from.
 func (e *engine) activityRef() string {
 	if e.activity == nil {
@@ -185,7 +192,7 @@ func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
 	case cNonBillableRole:
 		return fmt.Sprintf("The %s role on %s takes no licence.", s.role, pn)
 	case cRecentlyActive:
-		return fmt.Sprintf("Used %s on %s, %s before %s (threshold %d days).", pn, fmtDate(*s.lastActive), nDays(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)
+		return "Used " + pn + " on " + fmtDate(*s.lastActive) + ", " + nDays(e.activity.AsOf.Sub(*s.lastActive)) + " before " + e.activityRef() + e.thresholdNote()
 	case cNewAccount:
 		return fmt.Sprintf("Added to the organisation on %s, %s before %s, and has not used %s yet.", fmtDate(*u.AddedToOrg), nDays(e.activity.AsOf.Sub(*u.AddedToOrg)), e.activityRef(), pn)
 	case cPlatformAdmin:
@@ -232,9 +239,9 @@ func (e *engine) message(c code, u *User, s *seatWork, marked string) string {
 		}
 		return "Likely removable: connect an org key to confirm (direct roles, synced groups, other products and service accounts cannot be checked without it)."
 	case cInactive:
-		return fmt.Sprintf("Last used %s on %s, %s before %s (threshold %d days).", pn, fmtDate(*s.lastActive), nDays(e.activity.AsOf.Sub(*s.lastActive)), e.activityRef(), e.settings.InactiveDays)
+		return "Last used " + pn + " on " + fmtDate(*s.lastActive) + ", " + nDays(e.activity.AsOf.Sub(*s.lastActive)) + " before " + e.activityRef() + e.thresholdNote()
 	case cNeverAccessed:
-		return fmt.Sprintf("Never used %s; added to the organisation on %s, %s before %s.", pn, fmtDate(*u.AddedToOrg), nDays(e.activity.AsOf.Sub(*u.AddedToOrg)), e.activityRef())
+		return "Never used " + pn + "; added to the organisation on " + fmtDate(*u.AddedToOrg) + ", " + nDays(e.activity.AsOf.Sub(*u.AddedToOrg)) + " before " + e.activityRef() + "."
 	}
 	return reasonTable[c].Code
 }
@@ -293,7 +300,7 @@ func (e *engine) warningMessage(c wcode, s *seatWork) string {
 				d = append(d, g)
 			}
 		}
-		return fmt.Sprintf("%s %s: granting the product again puts the user back.", e.groupNames(d), isAre(len(d), "is a default group", "are default groups"))
+		return e.groupNames(d) + " " + isAre(len(d), "is a default group", "are default groups") + ": granting the product again puts the user back."
 	case wSyncStatusUnknown:
 		var u []int
 		for _, g := range s.plan {
