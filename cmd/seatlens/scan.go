@@ -270,10 +270,11 @@ func render(w io.Writer, format string, indent bool, f *billing.Findings) error 
 	case "html":
 		return report.HTML(w, f)
 	}
+	enc := json.NewEncoder(w)
 	if indent {
-		return writeJSON(w, f)
+		enc.SetIndent("", "  ")
 	}
-	return json.NewEncoder(w).Encode(f)
+	return enc.Encode(f)
 }
 
 // explainScanError turns a failed scan into the one line a person needs:
