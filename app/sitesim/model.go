@@ -59,7 +59,19 @@ type Product struct {
 	Plan  string `json:"plan"`  // UNLICENSED | FREE | PAID (instance/license)
 
 	Unlimited bool `json:"unlimited,omitempty"`
+	// WorkspaceStatus is the Organizations API's workspace status of the
+	// product: WorkspaceOnline (also ""), WorkspaceOffline or
+	// WorkspaceDeprecated.
+	WorkspaceStatus string `json:"workspaceStatus,omitempty"`
 }
+
+// Workspace statuses (the documented enum of attributes.status,
+// https://developer.atlassian.com/cloud/admin/organization/rest/api-group-workspaces/).
+const (
+	WorkspaceOnline     = "online"
+	WorkspaceOffline    = "offline"
+	WorkspaceDeprecated = "deprecated"
+)
 
 // Grant is one product role a group (or a direct assignment) gives.
 type Grant struct {
@@ -77,6 +89,12 @@ type Group struct {
 	DefaultFor []string `json:"defaultFor,omitempty"`
 	SiteAdmin  bool     `json:"siteAdmin,omitempty"` // grants site administration (accessType=site-admin)
 	Synced     bool     `json:"synced,omitempty"`    // provisioned from an identity provider
+	// Description is the group's description in the Organizations API
+	// ("" when it has none).
+	Description string `json:"description,omitempty"`
+	// ManagedBy is the Organizations API's managedBy: external, admins,
+	// team-members or open; "" is external for a synced group, else admins.
+	ManagedBy string `json:"managedBy,omitempty"`
 }
 
 // User is an Atlassian account known to the site. The fields after Locale
@@ -91,12 +109,16 @@ type User struct {
 	TimeZone    string `json:"timeZone,omitempty"`
 	Locale      string `json:"locale,omitempty"`
 
-	Status           string               `json:"status,omitempty"`           // active | suspended | deactivated (org); "" = active
+	// Status is the org status: active, suspended, not_invited,
+	// deactivated or for_deletion; "" is active, or deactivated when
+	// Active is false.
+	Status           string               `json:"status,omitempty"`
 	ClaimStatus      string               `json:"claimStatus,omitempty"`      // managed | unmanaged
 	ManagementSource string               `json:"managementSource,omitempty"` // invited | synced
 	AddedToOrg       *time.Time           `json:"addedToOrg,omitempty"`
+	DeactivatedOn    *time.Time           `json:"deactivatedOn,omitempty"` // deactivated or for_deletion accounts only
 	LastActive       map[string]time.Time `json:"lastActive,omitempty"`    // product key → last activity
-	PlatformRoles    []string             `json:"platformRoles,omitempty"` // org-admin, site-admin
+	PlatformRoles    []string             `json:"platformRoles,omitempty"` // org-admin, site-admin, user-access-admin, ai-access
 	DirectRoles      []Grant              `json:"directRoles,omitempty"`   // roles assigned to the user, not through a group
 	// InferredRoles are roles the Organizations API reports as inferred
 	// (role assignment type "inferred") other than the admin roles an
@@ -178,6 +200,9 @@ func NewSite(sc Scenario) (*Site, error) {
 			return nil, fmt.Errorf("sitesim: product %q is empty or duplicated", p.Key)
 		}
 		known[p.Key] = true
+		if !oneOf(p.WorkspaceStatus, "", WorkspaceOnline, WorkspaceOffline, WorkspaceDeprecated) {
+			return nil, fmt.Errorf("sitesim: product %s: workspace status %q is not online, offline or deprecated", p.Key, p.WorkspaceStatus)
+		}
 		if jiraProduct(p.Key) {
 			s.products = append(s.products, p)
 		}
@@ -191,6 +216,9 @@ func NewSite(sc Scenario) (*Site, error) {
 			if !known[gr.Product] || !knownRoles[gr.Role] {
 				return nil, fmt.Errorf("sitesim: group %s grants unknown %v", g.Name, gr)
 			}
+		}
+		if !oneOf(g.ManagedBy, "", "external", "admins", "team-members", "open") {
+			return nil, fmt.Errorf("sitesim: group %s: managedBy %q is not external, admins, team-members or open", g.Name, g.ManagedBy)
 		}
 		g.Grants, g.DefaultFor = slices.Clone(g.Grants), slices.Clone(g.DefaultFor)
 		s.groups[g.ID] = &g
@@ -206,6 +234,9 @@ func NewSite(sc Scenario) (*Site, error) {
 			if !known[gr.Product] || !knownRoles[gr.Role] {
 				return nil, fmt.Errorf("sitesim: user %s has unknown direct or inferred role %v", u.AccountID, gr)
 			}
+		}
+		if err := checkOrgFields(u); err != nil {
+			return nil, err
 		}
 		u.LastActive = mapsClone(u.LastActive)
 		u.PlatformRoles, u.DirectRoles = slices.Clone(u.PlatformRoles), slices.Clone(u.DirectRoles)
@@ -234,6 +265,30 @@ func NewSite(sc Scenario) (*Site, error) {
 	s.reindex()
 	return s, nil
 }
+
+// checkOrgFields refuses org-view values the Organizations API does not
+// document (the sim must send only documented enum values).
+func checkOrgFields(u User) error {
+	bad := func(field, v string) error {
+		return fmt.Errorf("sitesim: user %s: %s %q is not a documented value", u.AccountID, field, v)
+	}
+	switch {
+	case !oneOf(u.Status, "", "active", "suspended", "not_invited", "deactivated", "for_deletion"):
+		return bad("status", u.Status)
+	case !oneOf(u.ClaimStatus, "", "managed", "unmanaged"):
+		return bad("claimStatus", u.ClaimStatus)
+	case !oneOf(u.ManagementSource, "", "invited", "synced"):
+		return bad("managementSource", u.ManagementSource)
+	}
+	for _, r := range u.PlatformRoles {
+		if !oneOf(r, "org-admin", "site-admin", "user-access-admin", "ai-access") {
+			return bad("platform role", r)
+		}
+	}
+	return nil
+}
+
+func oneOf(v string, set ...string) bool { return slices.Contains(set, v) }
 
 func maps(m map[string]bool) map[string]bool {
 	out := make(map[string]bool, len(m))

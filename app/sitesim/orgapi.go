@@ -1,21 +1,42 @@
 package sitesim
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// The Organizations (Admin) API mount: api.atlassian.com's /admin paths
-// (billing-model.md §7), served by the same Server over the same Site, so
-// a membership changed through product REST is what the Org API reports
-// and the other way round. It has its own mux because its auth (an org
-// API key as bearer), error envelope and pagination differ from Jira's.
+// The Organizations (Admin) API mount: api.atlassian.com's /admin paths,
+// served by the same Server over the same Site, so a membership changed
+// through product REST is what the Org API reports and the other way
+// round. It has its own mux because its auth (an org API key as bearer),
+// error envelopes and pagination differ from Jira's.
+//
+// Every answer follows the shapes Atlassian documents, as written up
+// operation by operation (§1–§15) in orgapi-documented.md and restated as
+// testdata/orgapi-documented.openapi.json, which the contract test
+// (orgapi_contract_test.go) holds every route to. Sources, per operation:
+//   - https://developer.atlassian.com/cloud/admin/organization/rest/intro/
+//     (auth, rate limits, URIs);
+//   - https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json
+//     (Atlassian's OpenAPI: paths, parameters, error bodies and codes);
+//   - https://developer.atlassian.com/cloud/admin/organization/rest/api-group-workspaces/
+//     (workspaces);
+//   - https://developer.atlassian.com/cloud/admin/api-access/rest/api-group-service-account/
+//     (service accounts).
+//
+// What Atlassian leaves open is chosen in the Org API block of
+// unconfirmed.go, and nowhere else.
 
 // Defaults of the organisation the sim serves (Options.OrgID/OrgKey).
 const (
@@ -36,30 +57,52 @@ func (s *Server) OrgID() string { return s.opts.OrgID }
 // orgHandler serves one Org API operation once the key is checked.
 type orgHandler func(w http.ResponseWriter, r *http.Request) *orgError
 
+// orgKind is the family an operation belongs to; it decides the error
+// envelope (https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json,
+// ApplicationError, ProxyError).
+type orgKind int
+
+const (
+	// orgV1: /admin/v1 operations. 401 and 429 are the gateway's
+	// ProxyError {"code","message"}; other errors the errors list.
+	orgV1 orgKind = iota
+	// orgV2: the v2 directory, user, group and role-assignment operations:
+	// every error is the errors list.
+	orgV2
+	// orgWorkspaces: 401 is a ProxyError; 400/403/404/500 a bare
+	// application error object, not wrapped in "errors".
+	orgWorkspaces
+	// orgServiceAccounts: error bodies undocumented; the errors list is
+	// chosen (unconfirmed.go).
+	orgServiceAccounts
+)
+
 func (s *Server) orgRoutes() {
 	s.org = http.NewServeMux()
 	v1, v2 := "/admin/v1/orgs", "/admin/v2/orgs/{orgId}"
 	dir := v2 + "/directories/{directoryId}"
-	s.orgHandle("GET "+v1, s.orgList)
-	s.orgHandle("GET "+v1+"/{orgId}", s.orgGet)
-	s.orgHandle("GET "+v1+"/{orgId}/directory/users/{accountId}/last-active-dates", s.orgLastActive)
-	s.orgHandle("GET "+v1+"/{orgId}/events-stream", s.orgEventsStream)
-	s.orgHandle("POST "+v2+"/workspaces", s.orgWorkspaces)
-	s.orgHandle("GET "+v2+"/directories", s.orgDirectories)
-	s.orgHandle("POST "+dir+"/users/search", s.orgUsersSearch)
-	s.orgHandle("GET "+dir+"/users/{accountId}", s.orgUserGet)
-	s.orgHandle("GET "+dir+"/users/{accountId}/role-assignments", s.orgUserRoles)
-	s.orgHandle("POST "+dir+"/groups/search", s.orgGroupsSearch)
-	s.orgHandle("GET "+dir+"/groups/{groupId}", s.orgGroupGet)
-	s.orgHandle("GET "+dir+"/groups/{groupId}/role-assignments", s.orgGroupRoles)
-	s.orgHandle("POST "+dir+"/groups/{groupId}/memberships", s.orgAddMember)
-	s.orgHandle("DELETE "+dir+"/groups/{groupId}/memberships/{accountId}", s.orgRemoveMember)
-	s.orgHandle("GET /admin/api-access/v1/orgs/{orgId}/service-accounts", s.orgServiceAccounts)
+	s.orgHandle("GET "+v1, orgV1, s.orgList)
+	s.orgHandle("GET "+v1+"/{orgId}", orgV1, s.orgGet)
+	s.orgHandle("GET "+v1+"/{orgId}/directory/users/{accountId}/last-active-dates", orgV1, s.orgLastActive)
+	s.orgHandle("GET "+v1+"/{orgId}/events-stream", orgV1, s.orgEventsStream)
+	s.orgHandle("POST "+v2+"/workspaces", orgWorkspaces, s.orgWorkspaces)
+	s.orgHandle("GET "+v2+"/directories", orgV2, s.orgDirectories)
+	s.orgHandle("POST "+dir+"/users/search", orgV2, s.orgUsersSearch)
+	s.orgHandle("GET "+dir+"/users/{accountId}", orgV2, s.orgUserGet)
+	s.orgHandle("GET "+dir+"/users/{accountId}/role-assignments", orgV2, s.orgUserRoles)
+	s.orgHandle("POST "+dir+"/groups/search", orgV2, s.orgGroupsSearch)
+	s.orgHandle("GET "+dir+"/groups/{groupId}", orgV2, s.orgGroupGet)
+	s.orgHandle("GET "+dir+"/groups/{groupId}/role-assignments", orgV2, s.orgGroupRoles)
+	s.orgHandle("POST "+dir+"/groups/{groupId}/memberships", orgV2, s.orgAddMember)
+	s.orgHandle("DELETE "+dir+"/groups/{groupId}/memberships/{accountId}", orgV2, s.orgRemoveMember)
+	s.orgHandle("GET /admin/api-access/v1/orgs/{orgId}/service-accounts", orgServiceAccounts, s.orgServiceAccounts)
+	slices.Sort(s.orgPatterns)
 }
 
 // orgHandle registers h behind the org key check, the orgId check and,
 // where the path has one, the directoryId check.
-func (s *Server) orgHandle(pattern string, h orgHandler) {
+func (s *Server) orgHandle(pattern string, kind orgKind, h orgHandler) {
+	s.orgPatterns = append(s.orgPatterns, pattern)
 	s.org.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		oerr := s.orgAuth(r)
 		if oerr == nil && r.PathValue("orgId") != "" && r.PathValue("orgId") != s.opts.OrgID {
@@ -72,20 +115,29 @@ func (s *Server) orgHandle(pattern string, h orgHandler) {
 			oerr = h(w, r)
 		}
 		if oerr != nil {
-			writeJSON(w, oerr.Status, oerr.body())
+			writeJSON(w, oerr.Status, oerr.body(kind))
 		}
 	})
 }
 
-// serveOrg routes a request of the Org API mount; a path it lacks is a
-// 404 in the Org API's error envelope, not Jira's.
+// orgOperations lists the routes of the mount ("METHOD /path", sorted), as
+// registered: the contract test holds it to its cases and to the mux.
+func (s *Server) orgOperations() []string { return slices.Clone(s.orgPatterns) }
+
+// serveOrg routes a request of the Org API mount. A path it lacks is 404
+// ADMIN-404-1 ("unknown resource"), a path it serves with another method
+// 405 ADMIN-405-1 ("method not supported"), both in the errors list.
 func (s *Server) serveOrg(w http.ResponseWriter, r *http.Request) {
 	_, pattern := s.org.Handler(r)
 	// Counters name an Org API call by its route ("POST /admin/v2/…").
 	meterOf(r.Context()).op = pattern
 	if pattern == "" {
 		e := newOrgError(http.StatusNotFound, orgCodeNoResource, "Not Found", "No resource at "+r.URL.Path)
-		writeJSON(w, e.Status, e.body())
+		if allow := s.orgAllowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			e = newOrgError(http.StatusMethodNotAllowed, orgCodeMethod, "Method Not Allowed", "Method "+r.Method+" is not supported on "+r.URL.Path)
+		}
+		writeJSON(w, e.Status, e.body(orgV2))
 		return
 	}
 	// The latency fault holds for api.atlassian.com as for the site: a
@@ -94,7 +146,20 @@ func (s *Server) serveOrg(w http.ResponseWriter, r *http.Request) {
 	s.org.ServeHTTP(w, r)
 }
 
-// orgAuth checks "Authorization: Bearer <org API key>" (§7.1).
+// orgAllowed lists the methods the mount serves on r's path.
+func (s *Server) orgAllowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: &url.URL{Path: r.URL.Path}, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.org.Handler(probe); pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// orgAuth checks "Authorization: Bearer <org API key>"
+// (https://developer.atlassian.com/cloud/admin/organization/rest/intro/).
 func (s *Server) orgAuth(r *http.Request) *orgError {
 	scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(key)), []byte(s.opts.OrgKey)) != 1 {
@@ -110,8 +175,11 @@ func credentialOfOrg(r *http.Request) string {
 	return CredOrg
 }
 
-// orgError is the Org API's error answer: an errors list of objects with
-// id, status, code, title, detail (§7.1).
+// orgError is an Org API error answer. Its body depends on the operation
+// (orgKind): Atlassian's ApplicationError {id, status (a string), code,
+// title, detail}, in an errors list or bare, or the gateway's ProxyError
+// {code (a number), message}
+// (https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json).
 type orgError struct {
 	Status int
 	Code   string
@@ -127,14 +195,32 @@ type orgErrorItem struct {
 	Detail string `json:"detail"`
 }
 
+// proxyError is the gateway's ProxyError.
+type proxyError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
 func newOrgError(status int, code, title, detail string) *orgError {
 	return &orgError{Status: status, Code: code, Title: title, Detail: detail}
 }
 
-func (e *orgError) body() any {
+func (e *orgError) item() orgErrorItem {
+	return orgErrorItem{ID: orgErrorID(e), Status: strconv.Itoa(e.Status), Code: e.Code, Title: e.Title, Detail: e.Detail}
+}
+
+// body is the error as the operation's family answers it.
+func (e *orgError) body(kind orgKind) any {
+	gateway := e.Status == http.StatusUnauthorized || e.Status == http.StatusTooManyRequests
+	switch {
+	case gateway && (kind == orgV1 || kind == orgWorkspaces):
+		return proxyError{Code: e.Status, Message: e.Title}
+	case kind == orgWorkspaces:
+		return e.item()
+	}
 	return struct {
 		Errors []orgErrorItem `json:"errors"`
-	}{[]orgErrorItem{{ID: orgErrorID(e), Status: strconv.Itoa(e.Status), Code: e.Code, Title: e.Title, Detail: e.Detail}}}
+	}{[]orgErrorItem{e.item()}}
 }
 
 // orgErrorID is a stable id per code and detail, so answers are
@@ -147,17 +233,54 @@ func orgErrorID(e *orgError) string {
 	return fmt.Sprintf("err-%08x", h)
 }
 
-// Documented codes (§7.1, applicationError.ts).
+// Codes Atlassian documents (ApplicationError.code in
+// https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json).
+// Which of them the sim gives where it has a choice is in unconfirmed.go.
 const (
-	orgCodeInvalidCursor = "ADMIN-400-1"
-	orgCodeGroupManage   = "ADMIN-403-5"
-	orgCodeUserNotFound  = "ADMIN-404-8"
-	orgCodeGroupNotFound = "ADMIN-404-10"
-	orgCodeLicenceLimit  = "ADMIN-409-3"
+	orgCodeInvalidCursor = "ADMIN-400-1"  // invalid page cursor
+	orgCodeInvalidTime   = "ADMIN-400-3"  // invalid time date
+	orgCodeInvalidParam  = "ADMIN-400-4"  // invalid resource
+	orgCodeInvalidBody   = "ADMIN-400-24" // invalid request body
+	orgCodeGroupManage   = "ADMIN-403-5"  // not allowed to manage the group
+	orgCodeNoResource    = "ADMIN-404-1"  // unknown resource
+	orgCodeOrgNotFound   = "ADMIN-404-2"  // organization not found
+	orgCodeUserNotFound  = "ADMIN-404-8"  // user not found
+	orgCodeGroupNotFound = "ADMIN-404-10" // group not found
+	orgCodeMethod        = "ADMIN-405-1"  // method not supported
+	orgCodeLicenceLimit  = "ADMIN-409-3"  // license limit exceeded
+	orgCodeInternal      = "ADMIN-500-1"  // internal error
+)
+
+// Documented page sizes (default, maximum) and filter sizes
+// (https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json;
+// workspaces also
+// https://developer.atlassian.com/cloud/admin/organization/rest/api-group-workspaces/).
+// The maxima the docs leave open are in unconfirmed.go.
+const (
+	workspacesDefaultLimit  = 20
+	workspacesMaxLimit      = 1000
+	directoriesDefaultLimit = 20
+	directoriesMaxLimit     = 100
+	usersSearchDefault      = 50
+	groupsSearchDefault     = 20
+	roleAssignmentsDefault  = 20
+	roleAssignmentsMax      = 100
+	roleFilterMax           = 10 // items per array filter of the role-assignment lists
+	eventsDefaultLimit      = 200
+	eventsMaxLimit          = 500
+	eventsDefaultOrder      = "asc" // "default ascending, by processing time"
 )
 
 func errInvalidCursor(c string) *orgError {
 	return newOrgError(http.StatusBadRequest, orgCodeInvalidCursor, "Bad Request", "Invalid cursor: "+c)
+}
+
+func errBadOrgBody(detail string) *orgError {
+	return newOrgError(http.StatusBadRequest, orgCodeInvalidBody, "Bad Request", "Invalid request body: "+detail)
+}
+
+func errBadOrgParam(name, detail string) *orgError {
+	return newOrgError(http.StatusBadRequest, orgCodeInvalidParam, "Bad Request", "Invalid parameter "+name+": "+detail)
 }
 
 func errOrgUserNotFound(accountID string) *orgError {
@@ -169,7 +292,8 @@ func errOrgGroupNotFound(groupID string) *orgError {
 }
 
 // errGroupNotManageable: a synced group's membership belongs to the
-// identity provider ("can't add to synced groups", §7.5).
+// identity provider ("You can't add a user to a group synced from an
+// identity provider"; v2 memberships, orgapi-documented.md §10).
 func errGroupNotManageable(name string) *orgError {
 	return newOrgError(http.StatusForbidden, orgCodeGroupManage, "Forbidden", "You can't add or remove members of the group "+name+"; it is synced from an identity provider.")
 }
@@ -180,88 +304,192 @@ func errLicenceLimit(product string) *orgError {
 
 // --- cursor pagination -------------------------------------------------
 
-// Cursors are opaque tokens (§7.5 linkPageCursor); the sim encodes an
-// offset into the filtered, ordered result. A token it did not issue is
-// ADMIN-400-1.
-func encodeCursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+// walkCursor is the state of one walk through a list, and its token is
+// the cursor the sim hands out: base64url of its JSON, opaque to clients.
+// For GET lists Atlassian documents "If [cursor is] present, all other
+// parameters are discarded"
+// (https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json),
+// so a token carries everything the walk needs — page size and filters —
+// and a request bearing one is answered from the token alone. The POST
+// searches follow the same rule (unconfirmed.go). A token the sim did not
+// issue, or one of another list, is ADMIN-400-1.
+type walkCursor struct {
+	Kind   string          `json:"k"`           // the list it walks (cursorUsers, …)
+	Offset int             `json:"o"`           // first entry of the page (events: the last sequence seen)
+	Limit  int             `json:"l"`           // page size
+	Query  json.RawMessage `json:"q,omitempty"` // the walk's filters, as the list reads them
 }
 
-func decodeCursor(c string) (int, *orgError) {
-	if c == "" {
-		return 0, nil
+// Lists with cursors.
+const (
+	cursorOrgs        = "orgs"
+	cursorWorkspaces  = "workspaces"
+	cursorDirectories = "directories"
+	cursorUsers       = "users"
+	cursorGroups      = "groups"
+	cursorUserRoles   = "user-roles"
+	cursorGroupRoles  = "group-roles"
+	cursorService     = "service-accounts"
+	cursorLastActive  = "last-active"
+	cursorEvents      = "events"
+)
+
+// newWalk starts a walk of kind with page size limit over filters q
+// (nil: none).
+func newWalk(kind string, limit int, q any) walkCursor {
+	w := walkCursor{Kind: kind, Limit: limit}
+	if q != nil {
+		b, err := json.Marshal(q)
+		if err != nil {
+			panic("sitesim: walk filters: " + err.Error()) // programming error: plain structs only
+		}
+		w.Query = b
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(raw), "o:") {
-		return 0, errInvalidCursor(c)
-	}
-	n, err := strconv.Atoi(string(raw[2:]))
-	if err != nil || n < 0 {
-		return 0, errInvalidCursor(c)
-	}
-	return n, nil
+	return w
 }
 
-// cursorLinks is links.{self,prev,next} of a v2 page: cursor tokens,
-// null where there is no such page.
-type cursorLinks struct {
-	Self string  `json:"self"`
+// at is the token of the page starting at offset.
+func (w walkCursor) at(offset int) string {
+	w.Offset = offset
+	b, _ := json.Marshal(w)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeWalk reads a token of a kind-list walk.
+func decodeWalk(kind, token string) (walkCursor, *orgError) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	var w walkCursor
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&w)
+	}
+	if err != nil || w.Kind != kind || w.Offset < 0 || w.Limit < 1 || w.Limit > 1000 {
+		return walkCursor{}, errInvalidCursor(token)
+	}
+	return w, nil
+}
+
+// filters decodes the walk's filters into v.
+func (w walkCursor) filters(v any) *orgError {
+	if len(w.Query) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(w.Query, v); err != nil {
+		return errInvalidCursor(w.at(w.Offset))
+	}
+	return nil
+}
+
+// tokens are the cursors of a page [lo, hi) and of its neighbours: prev
+// when lo > 0, next when more entries follow ("" where none).
+func (w walkCursor) tokens(lo, hi int, more bool) (self, prev, next string) {
+	self = w.at(lo)
+	if lo > 0 {
+		prev = w.at(max(lo-w.Limit, 0))
+	}
+	if more {
+		next = w.at(hi)
+	}
+	return self, prev, next
+}
+
+// nullableLinks is LinkPageCursor as the v2 searches and role-assignment
+// lists type it: cursor tokens, null where there is no such page.
+type nullableLinks struct {
+	Self *string `json:"self"`
 	Prev *string `json:"prev"`
 	Next *string `json:"next"`
 }
 
-// page cuts [offset, offset+limit) out of n items and links the
-// neighbouring pages.
-func page(n, offset, limit int) (lo, hi int, l cursorLinks) {
-	lo = min(offset, n)
-	hi = min(lo+limit, n)
-	l.Self = encodeCursor(lo)
-	if lo > 0 {
-		p := encodeCursor(max(lo-limit, 0))
-		l.Prev = &p
+func nullable(self, prev, next string) nullableLinks {
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
 	}
-	if hi < n {
-		nx := encodeCursor(hi)
-		l.Next = &nx
-	}
-	return lo, hi, l
+	return nullableLinks{opt(self), opt(prev), opt(next)}
 }
 
-// limitOf applies a default and a maximum to a requested page size; 0 or
-// absent is the default, outside 1..max is a 400.
-func limitOf(v, def, maxLimit int) (int, *orgError) {
+// pageLinks is links {self, prev, next} typed as plain strings (LinkPageModel
+// URLs, and the directories list's tokens): a link that does not exist is
+// left out rather than null.
+type pageLinks struct {
+	Self string `json:"self,omitempty"`
+	Prev string `json:"prev,omitempty"`
+	Next string `json:"next,omitempty"`
+}
+
+// withCursor is a URL carrying a cursor token ("" stays "").
+func withCursor(base, token string) string {
+	if token == "" {
+		return ""
+	}
+	return base + "?cursor=" + url.QueryEscape(token)
+}
+
+// limitOf applies a default and a range to a page size given in a body:
+// nil is the default, outside 1..maxLimit is 400 ADMIN-400-24.
+func limitOf(v *int, def, maxLimit int) (int, *orgError) {
 	switch {
-	case v == 0:
+	case v == nil:
 		return def, nil
-	case v < 0 || v > maxLimit:
-		return 0, newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", fmt.Sprintf("limit must be between 1 and %d", maxLimit))
+	case *v < 1 || *v > maxLimit:
+		return 0, errBadOrgBody(fmt.Sprintf("limit must be between 1 and %d", maxLimit))
 	}
-	return v, nil
+	return *v, nil
 }
 
+// queryLimit is limitOf for a query parameter: 400 ADMIN-400-4.
 func queryLimit(r *http.Request, def, maxLimit int) (int, *orgError) {
 	q := r.URL.Query().Get("limit")
 	if q == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(q)
-	if err != nil {
-		return 0, newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", "limit must be a number")
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, errBadOrgParam("limit", fmt.Sprintf("must be a number between 1 and %d", maxLimit))
 	}
-	return limitOf(n, def, maxLimit)
+	return n, nil
 }
 
-// decodeOrgBody reads a JSON request body; an empty body is the zero
-// request.
-func decodeOrgBody(r *http.Request, v any) *orgError {
+// decodeOrgBody reads a JSON object request body into v and returns the
+// names of the properties it held; an empty body is the empty request.
+// Anything else is 400 ADMIN-400-24.
+func decodeOrgBody(r *http.Request, v any) (map[string]json.RawMessage, *orgError) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
-		err = json.Unmarshal(b, v)
-	}
 	if err != nil {
-		return newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", "Invalid request body: "+err.Error())
+		return nil, errBadOrgBody(err.Error())
 	}
-	return nil
+	if len(bytes.TrimSpace(b)) == 0 {
+		return map[string]json.RawMessage{}, nil
+	}
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(b, &props); err != nil || props == nil {
+		return nil, errBadOrgBody("the body must be a JSON object")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, errBadOrgBody(err.Error())
+	}
+	return props, nil
+}
+
+// bodyCursor is the body's cursor: "" when absent, null or empty; a
+// cursor that is not a string is 400 ADMIN-400-24.
+func bodyCursor(props map[string]json.RawMessage) (string, *orgError) {
+	raw, ok := props["cursor"]
+	if !ok {
+		return "", nil
+	}
+	var c *string
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return "", errBadOrgBody("cursor must be a string")
+	}
+	if c == nil {
+		return "", nil
+	}
+	return *c, nil
 }
 
 // listParam reads a list query parameter given repeated or
@@ -283,9 +511,29 @@ func writeOrg(w http.ResponseWriter, v any) *orgError {
 	return nil
 }
 
-// --- orgs, workspaces, directories ------------------------------------
+// orgURL is an absolute URL on the mount: the scheme and host the request
+// came to, then path.
+func orgURL(r *http.Request, path string) string { return absBase(r) + path }
 
-// orgResource is an organisation as GET /admin/v1/orgs lists it (§7.2).
+// absBase is the scheme and host the request came to.
+func absBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// avatarURL is a stable picture URL on the sim's own host (unconfirmed.go:
+// no avatar CDN, so demos stay offline).
+func avatarURL(r *http.Request, ownerID string, size int) string {
+	sum := sha256.Sum256([]byte(ownerID))
+	return absBase(r) + "/secure/useravatar?avatarId=" + hex.EncodeToString(sum[:8]) + "&ownerId=" + url.QueryEscape(ownerID) + "&size=" + strconv.Itoa(size)
+}
+
+// --- orgs (§1, §2) -----------------------------------------------------
+
+// orgResource is an organisation as GET /admin/v1/orgs lists it.
 type orgResource struct {
 	ID         string `json:"id"`
 	Type       string `json:"type"`
@@ -308,7 +556,7 @@ type relatedLink struct {
 }
 
 func (s *Server) orgResource(r *http.Request) orgResource {
-	base := absBase(r) + "/admin/v1/orgs/" + s.opts.OrgID
+	base := orgURL(r, "/admin/v1/orgs/"+s.opts.OrgID)
 	var o orgResource
 	o.ID, o.Type = s.opts.OrgID, "orgs"
 	o.Attributes.Name = OrgName
@@ -318,106 +566,213 @@ func (s *Server) orgResource(r *http.Request) orgResource {
 	return o
 }
 
-// absBase is the scheme and host the request came to, for v1's full-URL
-// links.
-func absBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
-// GET /admin/v1/orgs: the one organisation the key belongs to.
+// GET /admin/v1/orgs: the one organisation the key belongs to, on one
+// page; links are URLs (LinkPageModel).
 func (s *Server) orgList(w http.ResponseWriter, r *http.Request) *orgError {
-	self := absBase(r) + "/admin/v1/orgs"
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		if _, oerr := decodeWalk(cursorOrgs, c); oerr != nil {
+			return oerr
+		}
+	}
 	return writeOrg(w, struct {
 		Data  []orgResource `json:"data"`
-		Links cursorLinks   `json:"links"`
-	}{[]orgResource{s.orgResource(r)}, cursorLinks{Self: self}})
+		Links pageLinks     `json:"links"`
+	}{[]orgResource{s.orgResource(r)}, pageLinks{Self: orgURL(r, "/admin/v1/orgs")}})
 }
 
-// GET /admin/v1/orgs/{orgId}.
+// GET /admin/v1/orgs/{orgId}: {"data": org}.
 func (s *Server) orgGet(w http.ResponseWriter, r *http.Request) *orgError {
 	return writeOrg(w, struct {
 		Data orgResource `json:"data"`
 	}{s.orgResource(r)})
 }
 
-// resourceID is a product's ARI, the resourceId of role assignments.
+// resourceID is a product's ARI, the resourceId of role assignments, the
+// id of its workspace and of its productAccess entries.
 func (s *Server) resourceID(product string) string {
 	return "ari:cloud:" + product + "::site/" + s.opts.CloudID
 }
 
-// workspace is one site product of POST /workspaces (§7.5).
+// --- workspaces (§3) ---------------------------------------------------
+
+// workspace is one site product of POST /workspaces
+// (https://developer.atlassian.com/cloud/admin/organization/rest/api-group-workspaces/).
 type workspace struct {
-	ID         string `json:"id"`
-	Attributes struct {
-		Name      string `json:"name"`
-		TypeKey   string `json:"typeKey"`
-		Type      string `json:"type"`
-		Status    string `json:"status"`
-		HostURL   string `json:"hostUrl"`
-		Sandbox   bool   `json:"sandbox"`
-		Capacity  *int   `json:"capacity"`
-		CreatedAt string `json:"createdAt"`
-	} `json:"attributes"`
+	ID            string              `json:"id"`
+	Type          string              `json:"type"`
+	Attributes    workspaceAttributes `json:"attributes"`
+	Links         selfLink            `json:"links"`
+	Relationships struct{}            `json:"relationships"`
 }
 
-// POST /admin/v2/orgs/{orgId}/workspaces: every product of the site, with
-// its licence limit as capacity.
+type selfLink struct {
+	Self string `json:"self"`
+}
+
+type workspaceAttributes struct {
+	Name          string            `json:"name"`
+	TypeKey       string            `json:"typeKey"`
+	Type          string            `json:"type"`
+	Owner         *string           `json:"owner"`
+	Status        string            `json:"status"`
+	StatusDetails []string          `json:"statusDetails"`
+	Icons         map[string]string `json:"icons"`
+	Avatars       map[string]string `json:"avatars"`
+	Labels        []string          `json:"labels"`
+	Sandbox       workspaceSandbox  `json:"sandbox"`
+	Usage         *int              `json:"usage"`
+	Capacity      *int              `json:"capacity"`
+	CreatedAt     string            `json:"createdAt"`
+	CreatedBy     *string           `json:"createdBy"`
+	UpdatedAt     *string           `json:"updatedAt"`
+	HostURL       string            `json:"hostUrl"`
+	Realm         string            `json:"realm"`
+	Regions       []string          `json:"regions"`
+}
+
+// workspaceSandbox is attributes.sandbox: an object, never a bool.
+type workspaceSandbox struct {
+	Type string `json:"type"`
+}
+
+// workspacesMeta is the page's meta.
+type workspacesMeta struct {
+	PageSize   int  `json:"pageSize"`
+	StartIndex *int `json:"startIndex"`
+	EndIndex   *int `json:"endIndex"`
+	Total      int  `json:"total"`
+}
+
+// POST /admin/v2/orgs/{orgId}/workspaces: every product of the site, in
+// site order, with its licence limit as capacity. "When a cursor is
+// provided in the request body, no other properties may be present".
 func (s *Server) orgWorkspaces(w http.ResponseWriter, r *http.Request) *orgError {
 	var req struct {
-		Limit  int    `json:"limit"`
-		Cursor string `json:"cursor"`
+		Limit  *int            `json:"limit"`
+		Cursor *string         `json:"cursor"`
+		Query  json.RawMessage `json:"query"`
+		Sort   json.RawMessage `json:"sort"`
 	}
-	if oerr := decodeOrgBody(r, &req); oerr != nil {
-		return oerr
-	}
-	limit, oerr := limitOf(req.Limit, 20, 100)
+	props, oerr := decodeOrgBody(r, &req)
 	if oerr != nil {
 		return oerr
 	}
-	offset, oerr := decodeCursor(req.Cursor)
+	c, oerr := bodyCursor(props)
 	if oerr != nil {
 		return oerr
+	}
+	var walk walkCursor
+	if c != "" {
+		if len(props) > 1 {
+			return errBadOrgBody("when a cursor is provided in the request body, no other properties may be present")
+		}
+		if walk, oerr = decodeWalk(cursorWorkspaces, c); oerr != nil {
+			return oerr
+		}
+	} else {
+		limit, oerr := limitOf(req.Limit, workspacesDefaultLimit, workspacesMaxLimit)
+		if oerr != nil {
+			return oerr
+		}
+		walk = newWalk(cursorWorkspaces, limit, nil)
 	}
 	s.site.mu.RLock()
-	all := s.site.all
+	all := slices.Clone(s.site.all)
+	usage := make([]int, len(all))
+	for i, p := range all {
+		usage[i] = s.site.userCount(p.Key)
+	}
 	s.site.mu.RUnlock()
-	lo, hi, links := page(len(all), offset, limit)
+	lo := min(walk.Offset, len(all))
+	hi := min(lo+walk.Limit, len(all))
+	base := orgURL(r, "/admin/v2/orgs/"+s.opts.OrgID+"/workspaces")
 	out := make([]workspace, 0, hi-lo)
-	for _, p := range all[lo:hi] {
-		var ws workspace
-		ws.ID = s.resourceID(p.Key)
-		ws.Attributes.Name, ws.Attributes.TypeKey, ws.Attributes.Type = p.Name, p.Key, p.Key
-		ws.Attributes.Status, ws.Attributes.HostURL = "online", absBase(r)
-		ws.Attributes.CreatedAt = workspaceCreatedAt
+	for i := lo; i < hi; i++ {
+		p := all[i]
+		ws := workspace{ID: s.resourceID(p.Key), Type: workspaceType}
+		a := &ws.Attributes
+		a.Name, a.TypeKey, a.Type = p.Name, p.Key, p.Key
+		a.Status, a.StatusDetails = workspaceStatusOf(p), []string{}
+		a.Icons, a.Avatars, a.Labels = map[string]string{}, map[string]string{}, []string{}
+		a.Sandbox = workspaceSandbox{Type: "NONE"}
+		a.Usage = &usage[i]
 		if !p.Unlimited {
 			seats := p.Seats
-			ws.Attributes.Capacity = &seats
+			a.Capacity = &seats
 		}
+		a.CreatedAt, a.HostURL, a.Realm, a.Regions = workspaceCreatedAt, absBase(r), workspaceRealm, []string{}
+		ws.Links.Self = base + "/" + url.PathEscape(ws.ID)
 		out = append(out, ws)
 	}
+	self, prev, next := walk.tokens(lo, hi, hi < len(all))
+	meta := workspacesMeta{PageSize: walk.Limit, Total: len(all)}
+	if hi > lo {
+		first, last := lo, hi-1
+		meta.StartIndex, meta.EndIndex = &first, &last
+	}
 	return writeOrg(w, struct {
-		Data  []workspace `json:"data"`
-		Links cursorLinks `json:"links"`
-	}{out, links})
+		Data  []workspace    `json:"data"`
+		Links pageLinks      `json:"links"`
+		Meta  workspacesMeta `json:"meta"`
+	}{out, pageLinks{withCursor(base, self), withCursor(base, prev), withCursor(base, next)}, meta})
 }
+
+// workspaceStatusOf is the product's attributes.status.
+func workspaceStatusOf(p Product) string {
+	if p.WorkspaceStatus == "" {
+		return WorkspaceOnline
+	}
+	return p.WorkspaceStatus
+}
+
+// --- directories (§4) --------------------------------------------------
 
 // directory is one entry of GET /directories.
 type directory struct {
 	DirectoryID string `json:"directoryId"`
 	Name        string `json:"name"`
+	Icon        string `json:"icon"`
 }
 
-// GET /admin/v2/orgs/{orgId}/directories: the one directory of the sim.
+// directoryFilters are the filters of a directories walk.
+type directoryFilters struct {
+	AccountID  string `json:"accountId,omitempty"`
+	SearchTerm string `json:"searchTerm,omitempty"`
+}
+
+// GET /admin/v2/orgs/{orgId}/directories: the one directory of the sim,
+// if it matches searchTerm (its name) and accountId (a member of it).
 func (s *Server) orgDirectories(w http.ResponseWriter, r *http.Request) *orgError {
-	if _, oerr := decodeCursor(r.URL.Query().Get("cursor")); oerr != nil {
-		return oerr
+	var walk walkCursor
+	var f directoryFilters
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		var oerr *orgError
+		if walk, oerr = decodeWalk(cursorDirectories, c); oerr != nil {
+			return oerr
+		}
+		if oerr = walk.filters(&f); oerr != nil {
+			return oerr
+		}
+	} else {
+		limit, oerr := queryLimit(r, directoriesDefaultLimit, directoriesMaxLimit)
+		if oerr != nil {
+			return oerr
+		}
+		f = directoryFilters{AccountID: r.URL.Query().Get("accountId"), SearchTerm: r.URL.Query().Get("searchTerm")}
+		walk = newWalk(cursorDirectories, limit, f)
 	}
+	var all []directory
+	s.site.mu.RLock()
+	member := f.AccountID == "" || inDirectory(s.site.users[f.AccountID])
+	s.site.mu.RUnlock()
+	if member && strings.Contains(strings.ToLower(OrgName), strings.ToLower(f.SearchTerm)) {
+		all = append(all, directory{DirectoryID: DefaultDirectoryID, Name: OrgName, Icon: avatarURL(r, DefaultDirectoryID, 48)})
+	}
+	lo := min(walk.Offset, len(all))
+	hi := min(lo+walk.Limit, len(all))
+	self, prev, next := walk.tokens(lo, hi, hi < len(all))
 	return writeOrg(w, struct {
 		Data  []directory `json:"data"`
-		Links cursorLinks `json:"links"`
-	}{[]directory{{DirectoryID: DefaultDirectoryID, Name: OrgName}}, cursorLinks{Self: encodeCursor(0)}})
+		Links pageLinks   `json:"links"`
+	}{append([]directory{}, all[lo:hi]...), pageLinks{self, prev, next}})
 }

@@ -1,16 +1,15 @@
 package sitesim
 
 import (
-	"encoding/base64"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
-// The organisation's audit log: the only org-level change feed (§7.7,
-// §10.3). Site.addMemberAs/removeMemberAs and SyncIdP record here, so a
+// The organisation's audit log: the only org-level change feed
+// (orgapi-documented.md §15; https://developer.atlassian.com/cloud/admin/organization/poll-events-migration). Site.addMemberAs/removeMemberAs and SyncIdP record here, so a
 // change through product REST, the Org API or the IdP all appear once.
 
 // Audit actions the sim records (names chosen: unconfirmed.go).
@@ -74,52 +73,64 @@ func (s *Site) logEvent(e auditEvent) {
 	s.events = append(s.events, e)
 }
 
-// orgEvent is one event of events-stream (shape: unconfirmed.go).
+// orgEvent is one event of events-stream (orgapi-documented.md §15,
+// pollEvents of
+// https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json).
 type orgEvent struct {
 	ID         string `json:"id"`
 	Type       string `json:"type"`
 	Attributes struct {
-		Time      string         `json:"time"`
-		Action    string         `json:"action"`
-		Actor     eventActor     `json:"actor"`
-		Context   []eventContext `json:"context"`
-		Container []eventContext `json:"container"`
+		Time        string         `json:"time"`
+		ProcessedAt string         `json:"processedAt"`
+		Action      string         `json:"action"`
+		Actor       eventActor     `json:"actor"`
+		Context     []eventContext `json:"context"`
+		Container   []eventContext `json:"container"`
+		Location    eventLocation  `json:"location"`
 	} `json:"attributes"`
-	Links struct {
-		Self string `json:"self"`
-	} `json:"links"`
+	Links   selfLink     `json:"links"`
+	Message eventMessage `json:"message"`
 }
 
 type eventActor struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Email string    `json:"email,omitempty"` // accounts only
+	Auth  eventAuth `json:"auth"`
+	Links selfLink  `json:"links"`
+}
+
+type eventAuth struct {
+	AuthType   string `json:"authType"`
+	TokenID    string `json:"tokenId"`
+	TokenLabel string `json:"tokenLabel"`
 }
 
 type eventContext struct {
 	ID         string            `json:"id"`
 	Type       string            `json:"type"`
 	Attributes map[string]string `json:"attributes"`
+	Links      selfLink          `json:"links"`
 }
 
-// Event cursors name the last event a page held, so a poller that
-// follows links.next sees each event once even while new ones arrive.
-func encodeEventCursor(seq int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("e:" + strconv.Itoa(seq)))
+type eventLocation struct {
+	IP string `json:"ip"`
 }
 
-func decodeEventCursor(c string) (int, *orgError) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(raw), "e:") {
-		return 0, errInvalidCursor(c)
-	}
-	n, err := strconv.Atoi(string(raw[2:]))
-	if err != nil || n < 0 {
-		return 0, errInvalidCursor(c)
-	}
-	return n, nil
+type eventMessage struct {
+	Content string `json:"content"`
+	Format  string `json:"format"`
 }
 
-// epochMillis reads a from/to parameter (epoch ms, §7.7).
+// eventsWalk is what an events cursor carries besides the last event
+// seen (walkCursor.Offset) and the page size: the sort order. from and
+// to are not carried (the ACCESS-1603 quirk, unconfirmed.go).
+type eventsWalk struct {
+	SortOrder string `json:"sortOrder"`
+}
+
+// epochMillis reads a from/to parameter (epoch ms): anything else is 400
+// ADMIN-400-3 ("invalid time date").
 func epochMillis(r *http.Request, name string) (*time.Time, *orgError) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -127,42 +138,54 @@ func epochMillis(r *http.Request, name string) (*time.Time, *orgError) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return nil, newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", name+" must be epoch milliseconds")
+		return nil, newOrgError(http.StatusBadRequest, orgCodeInvalidTime, "Bad Request", name+" must be epoch milliseconds")
 	}
 	t := time.UnixMilli(n)
 	return &t, nil
 }
 
-// GET /admin/v1/orgs/{orgId}/events-stream: cursor, from, to, limit,
-// sortOrder (§7.7).
+// GET /admin/v1/orgs/{orgId}/events-stream: cursor, or from, to, limit,
+// sortOrder. A cursor carries the walk, and every other parameter sent
+// with it is discarded.
 func (s *Server) orgEventsStream(w http.ResponseWriter, r *http.Request) *orgError {
 	q := r.URL.Query()
-	limit, oerr := queryLimit(r, eventsDefaultLimit, eventsMaxLimit)
-	if oerr != nil {
-		return oerr
-	}
-	from, oerr := epochMillis(r, "from")
-	if oerr != nil {
-		return oerr
-	}
-	to, oerr := epochMillis(r, "to")
-	if oerr != nil {
-		return oerr
-	}
-	order := q.Get("sortOrder")
-	switch order {
-	case "":
-		order = eventsDefaultOrder
-	case "asc", "desc":
-	default:
-		return newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", "sortOrder must be asc or desc")
-	}
 	after := -1 // no cursor
+	var from, to *time.Time
+	var walk walkCursor
+	var ew eventsWalk
 	if c := q.Get("cursor"); c != "" {
-		if after, oerr = decodeEventCursor(c); oerr != nil {
+		var oerr *orgError
+		if walk, oerr = decodeWalk(cursorEvents, c); oerr != nil {
 			return oerr
 		}
+		if oerr = walk.filters(&ew); oerr != nil {
+			return oerr
+		}
+		if ew.SortOrder != "asc" && ew.SortOrder != "desc" {
+			return errInvalidCursor(c)
+		}
+		after = walk.Offset
+	} else {
+		limit, oerr := queryLimit(r, eventsDefaultLimit, eventsMaxLimit)
+		if oerr != nil {
+			return oerr
+		}
+		if from, oerr = epochMillis(r, "from"); oerr != nil {
+			return oerr
+		}
+		if to, oerr = epochMillis(r, "to"); oerr != nil {
+			return oerr
+		}
+		switch ew.SortOrder = q.Get("sortOrder"); ew.SortOrder {
+		case "":
+			ew.SortOrder = eventsDefaultOrder
+		case "asc", "desc":
+		default:
+			return errBadOrgParam("sortOrder", "must be asc or desc")
+		}
+		walk = newWalk(cursorEvents, limit, ew)
 	}
+	order := ew.SortOrder
 	s.site.mu.RLock()
 	evs := slices.Clone(s.site.events)
 	names := map[string]string{}
@@ -186,32 +209,27 @@ func (s *Server) orgEventsStream(w http.ResponseWriter, r *http.Request) *orgErr
 		}
 		sel = append(sel, e)
 	}
-	more := len(sel) > limit
-	sel = sel[:min(len(sel), limit)]
-	self := absBase(r) + r.URL.RequestURI()
+	more := len(sel) > walk.Limit
+	sel = sel[:min(len(sel), walk.Limit)]
 	out := struct {
-		Data  []orgEvent `json:"data"`
-		Links struct {
-			Self string  `json:"self"`
-			Prev *string `json:"prev"`
-			Next *string `json:"next"`
-		} `json:"links"`
+		Data []orgEvent `json:"data"`
 		Meta struct {
-			Next     *string `json:"next"`
-			PageSize int     `json:"page_size"`
+			Next     string `json:"next,omitempty"`
+			PageSize int    `json:"page_size"`
 		} `json:"meta"`
+		Links pageLinks `json:"links"`
 	}{Data: []orgEvent{}}
-	out.Links.Self = self
+	out.Links.Self = absBase(r) + r.URL.RequestURI()
 	out.Meta.PageSize = len(sel)
 	for _, e := range sel {
 		out.Data = append(out.Data, s.orgEventOf(r, e, names, admin))
 	}
 	if more {
-		c := encodeEventCursor(sel[len(sel)-1].Seq)
-		// links.next carries only the cursor (and limit/sortOrder), not
-		// from/to: the documented quirk of ACCESS-1603.
-		next := absBase(r) + "/admin/v1/orgs/" + s.opts.OrgID + "/events-stream?cursor=" + c + "&limit=" + strconv.Itoa(limit) + "&sortOrder=" + order
-		out.Links.Next, out.Meta.Next = &next, &c
+		c := walk.at(sel[len(sel)-1].Seq)
+		// The cursor carries the sort order and page size, not from/to:
+		// the documented quirk of ACCESS-1603.
+		out.Links.Next = withCursor(orgURL(r, "/admin/v1/orgs/"+s.opts.OrgID+"/events-stream"), c)
+		out.Meta.Next = c
 	}
 	return writeOrg(w, out)
 }
@@ -221,24 +239,49 @@ func (s *Site) adminLocked() User { return *s.users[s.admin] }
 
 func (s *Server) orgEventOf(r *http.Request, e auditEvent, names map[string]string, admin User) orgEvent {
 	var o orgEvent
+	orgBase := orgURL(r, "/admin/v1/orgs/"+s.opts.OrgID)
+	dirBase := orgURL(r, "/admin/v2/orgs/"+s.opts.OrgID+"/directories/"+DefaultDirectoryID)
 	o.ID, o.Type = strconv.Itoa(e.Seq), "events"
-	o.Attributes.Time, o.Attributes.Action = e.Time.Format(time.RFC3339Nano), e.Action
+	t := e.Time.Format(time.RFC3339Nano)
+	o.Attributes.Time, o.Attributes.ProcessedAt, o.Attributes.Action = t, t, e.Action
+	a := &o.Attributes.Actor
 	switch e.Actor {
 	case "": // product REST: the site admin whose API token acts (unconfirmed.go)
-		o.Attributes.Actor = eventActor{admin.AccountID, admin.DisplayName}
+		*a = eventActor{ID: admin.AccountID, Name: admin.DisplayName, Email: admin.Email,
+			Auth: eventAuth{AuthType: "api-token", TokenID: "site-api-token", TokenLabel: "Site API token"}}
+		a.Links.Self = dirBase + "/users/" + admin.AccountID
 	case orgActor:
-		o.Attributes.Actor = eventActor{orgActor, "Organization API key"}
+		*a = eventActor{ID: orgActor, Name: "Organization API key",
+			Auth: eventAuth{AuthType: "api-token", TokenID: orgActor, TokenLabel: "Organization API key"}}
+		a.Links.Self = orgBase
 	default:
-		o.Attributes.Actor = eventActor{e.Actor, "Identity provider"}
+		*a = eventActor{ID: e.Actor, Name: "Identity provider",
+			Auth: eventAuth{AuthType: "api-token", TokenID: e.Actor, TokenLabel: "Identity provider sync"}}
+		a.Links.Self = orgBase
 	}
+	user, group := names[e.AccountID], e.GroupName
 	o.Attributes.Context = []eventContext{
-		{ID: e.AccountID, Type: "users", Attributes: map[string]string{"name": names[e.AccountID]}},
-		{ID: e.GroupID, Type: "groups", Attributes: map[string]string{"name": e.GroupName}},
+		{ID: e.AccountID, Type: "users", Attributes: map[string]string{"name": user}, Links: selfLink{dirBase + "/users/" + e.AccountID}},
+		{ID: e.GroupID, Type: "groups", Attributes: map[string]string{"name": group}, Links: selfLink{dirBase + "/groups/" + e.GroupID}},
+	}
+	msg := a.Name + " "
+	switch e.Action {
+	case evUserAddedToGroup:
+		msg += "added " + user + " to the group " + group
+	case evUserRemovedFromGroup:
+		msg += "removed " + user + " from the group " + group
+	case evProductAccessGranted:
+		msg += "gave " + user + " access to " + e.Product + " through the group " + group
+	case evProductAccessRevoked:
+		msg += "took " + user + "'s access to " + e.Product + " through the group " + group
 	}
 	if e.Product != "" {
-		o.Attributes.Context = append(o.Attributes.Context, eventContext{ID: s.resourceID(e.Product), Type: "products", Attributes: map[string]string{"key": e.Product}})
+		o.Attributes.Context = append(o.Attributes.Context, eventContext{ID: s.resourceID(e.Product), Type: "products",
+			Attributes: map[string]string{"key": e.Product}, Links: selfLink{orgURL(r, "/admin/v2/orgs/"+s.opts.OrgID+"/workspaces/"+url.PathEscape(s.resourceID(e.Product)))}})
 	}
-	o.Attributes.Container = []eventContext{{ID: s.opts.OrgID, Type: "orgs", Attributes: map[string]string{"name": OrgName}}}
-	o.Links.Self = absBase(r) + "/admin/v1/orgs/" + s.opts.OrgID + "/events/" + o.ID
+	o.Attributes.Container = []eventContext{{ID: s.opts.OrgID, Type: "orgs", Attributes: map[string]string{"name": OrgName}, Links: selfLink{orgBase}}}
+	o.Attributes.Location = eventLocation{IP: eventsLocationIP}
+	o.Links.Self = orgBase + "/events/" + o.ID
+	o.Message = eventMessage{Content: msg, Format: eventsMessageFormat}
 	return o
 }

@@ -6,22 +6,21 @@ import (
 	"strings"
 )
 
-// Groups of the Organizations API's directory (§7.5), and membership
-// changes through it, on the same Site as product REST's group endpoints.
+// Groups of the Organizations API's directory (orgapi-documented.md §6,
+// §7, §10, §11, §13), and membership changes through it, on the same Site
+// as product REST's group endpoints.
 
-// orgGroup is the v2 group object (§7.5 multiDirectoryGroup.ts).
+// orgGroup is the v2 group object (§6, MultiDirectoryGroup).
 type orgGroup struct {
 	ID               string           `json:"id"`
 	Name             string           `json:"name"`
-	Description      *string          `json:"description"`
+	Description      string           `json:"description"`
 	DirectoryID      string           `json:"directoryId"`
 	ManagementAccess managementAccess `json:"managementAccess"`
 	ExternalSynced   bool             `json:"externalSynced"`
 	ManagedBy        string           `json:"managedBy"`
-	Counts           *groupCounts     `json:"counts,omitempty"` // only with expand counts.*
-	Links            struct {
-		Self string `json:"self"`
-	} `json:"links"`
+	Counts           *groupCounts     `json:"counts,omitempty"` // with expand counts.* (always on group details)
+	Links            selfLink         `json:"links"`
 }
 
 type managementAccess struct {
@@ -50,7 +49,7 @@ func groupResources(g *Group) []string {
 // deletable here; a default or site-admin group is not deletable (its
 // product or site relies on it). Caller holds s.site.mu.
 func (s *Server) orgGroupOf(r *http.Request, g *Group, expand []string) orgGroup {
-	o := orgGroup{ID: g.ID, Name: g.Name, DirectoryID: DefaultDirectoryID,
+	o := orgGroup{ID: g.ID, Name: g.Name, Description: g.Description, DirectoryID: DefaultDirectoryID,
 		ManagementAccess: managementAccess{Deletable: !g.Synced && len(g.DefaultFor) == 0 && !g.SiteAdmin, Modifiable: !g.Synced, Readable: true},
 		ExternalSynced:   g.Synced, ManagedBy: groupManagedBy(g)}
 	if slices.Contains(expand, "counts.users") || slices.Contains(expand, "counts.resources") {
@@ -64,23 +63,24 @@ func (s *Server) orgGroupOf(r *http.Request, g *Group, expand []string) orgGroup
 			o.Counts.Resources = &n
 		}
 	}
-	o.Links.Self = absBase(r) + "/admin/v2/orgs/" + s.opts.OrgID + "/directories/" + DefaultDirectoryID + "/groups/" + g.ID
+	o.Links.Self = orgURL(r, "/admin/v2/orgs/"+s.opts.OrgID+"/directories/"+DefaultDirectoryID+"/groups/"+g.ID)
 	return o
 }
 
-// groupSearch is the body of POST …/groups/search (§7.5).
+// groupSearch is the body of POST …/groups/search (§6) without its
+// cursor; it is also the filters a groups walk carries in its cursor.
 type groupSearch struct {
-	Cursor         string   `json:"cursor"`
-	Limit          int      `json:"limit"`
-	AccountIDs     []string `json:"accountIds"`
-	DirectoryIDs   []string `json:"directoryIds"`
-	RoleIDs        []string `json:"roleIds"`
-	ResourceOwners []string `json:"resourceOwners"`
-	ResourceIDs    []string `json:"resourceIds"`
-	SearchTerm     string   `json:"searchTerm"`
-	GroupIDs       []string `json:"groupIds"`
-	GroupNames     []string `json:"groupNames"`
-	Expand         []string `json:"expand"`
+	Limit          *int     `json:"limit,omitempty"`
+	SortBy         []sortBy `json:"sortBy,omitempty"`
+	AccountIDs     []string `json:"accountIds,omitempty"`
+	DirectoryIDs   []string `json:"directoryIds,omitempty"`
+	RoleIDs        []string `json:"roleIds,omitempty"`
+	ResourceOwners []string `json:"resourceOwners,omitempty"`
+	ResourceIDs    []string `json:"resourceIds,omitempty"`
+	SearchTerm     string   `json:"searchTerm,omitempty"`
+	GroupIDs       []string `json:"groupIds,omitempty"`
+	GroupNames     []string `json:"groupNames,omitempty"`
+	Expand         []string `json:"expand,omitempty"`
 }
 
 func (s *Server) matchesGroup(q groupSearch, g *Group) bool {
@@ -107,38 +107,73 @@ func (s *Server) matchesGroup(q groupSearch, g *Group) bool {
 // POST …/directories/{directoryId}/groups/search.
 func (s *Server) orgGroupsSearch(w http.ResponseWriter, r *http.Request) *orgError {
 	var q groupSearch
-	if oerr := decodeOrgBody(r, &q); oerr != nil {
+	props, oerr := decodeOrgBody(r, &q)
+	if oerr != nil {
 		return oerr
 	}
-	for _, d := range q.DirectoryIDs {
-		if d != DefaultDirectoryID {
-			return errDirectoryNotFound(d)
+	c, oerr := bodyCursor(props)
+	if oerr != nil {
+		return oerr
+	}
+	var walk walkCursor
+	if c != "" {
+		// The cursor carries the walk; other properties are discarded
+		// (unconfirmed.go).
+		if walk, oerr = decodeWalk(cursorGroups, c); oerr != nil {
+			return oerr
 		}
+		q = groupSearch{}
+		if oerr = walk.filters(&q); oerr != nil {
+			return oerr
+		}
+	} else {
+		// "groupNames: exclusive with searchTerm and groupIds (400)".
+		if len(q.GroupNames) > 0 && (q.SearchTerm != "" || len(q.GroupIDs) > 0) {
+			return errBadOrgBody("groupNames cannot be combined with searchTerm or groupIds")
+		}
+		for _, d := range q.DirectoryIDs {
+			if d != DefaultDirectoryID {
+				return errDirectoryNotFound(d)
+			}
+		}
+		limit, oerr := limitOf(q.Limit, groupsSearchDefault, groupsSearchMax)
+		if oerr != nil {
+			return oerr
+		}
+		if _, oerr := descending(q.SortBy, "name"); oerr != nil {
+			return oerr
+		}
+		q.Limit = nil
+		walk = newWalk(cursorGroups, limit, q)
 	}
-	limit, oerr := limitOf(q.Limit, 20, groupsSearchMax)
-	if oerr != nil {
-		return oerr
-	}
-	offset, oerr := decodeCursor(q.Cursor)
-	if oerr != nil {
-		return oerr
-	}
+	desc, _ := descending(q.SortBy, "name")
 	s.site.mu.RLock()
 	defer s.site.mu.RUnlock()
-	var hits []orgGroup
-	for _, g := range s.site.groupsByName() {
+	groups := s.site.groupsByName()
+	if desc {
+		slices.Reverse(groups)
+	}
+	var hits []*Group
+	for _, g := range groups {
 		if s.matchesGroup(q, g) {
-			hits = append(hits, s.orgGroupOf(r, g, q.Expand))
+			hits = append(hits, g)
 		}
 	}
-	lo, hi, links := page(len(hits), offset, limit)
+	lo := min(walk.Offset, len(hits))
+	hi := min(lo+walk.Limit, len(hits))
+	out := []orgGroup{}
+	for _, g := range hits[lo:hi] {
+		out = append(out, s.orgGroupOf(r, g, q.Expand))
+	}
+	self, prev, next := walk.tokens(lo, hi, hi < len(hits))
 	return writeOrg(w, struct {
-		Data  []orgGroup  `json:"data"`
-		Links cursorLinks `json:"links"`
-	}{append([]orgGroup{}, hits[lo:hi]...), links})
+		Data  []orgGroup    `json:"data"`
+		Links nullableLinks `json:"links"`
+	}{out, nullable(self, prev, next)})
 }
 
-// GET …/directories/{directoryId}/groups/{groupId}.
+// GET …/directories/{directoryId}/groups/{groupId}: {"data": group} with
+// both counts (no query parameters are documented; any are ignored).
 func (s *Server) orgGroupGet(w http.ResponseWriter, r *http.Request) *orgError {
 	s.site.mu.RLock()
 	defer s.site.mu.RUnlock()
@@ -146,10 +181,12 @@ func (s *Server) orgGroupGet(w http.ResponseWriter, r *http.Request) *orgError {
 	if g == nil {
 		return errOrgGroupNotFound(r.PathValue("groupId"))
 	}
-	return writeOrg(w, s.orgGroupOf(r, g, listParam(r, "expand")))
+	return writeOrg(w, struct {
+		Data orgGroup `json:"data"`
+	}{s.orgGroupOf(r, g, []string{"counts.users", "counts.resources"})})
 }
 
-// groupRoleAssignment is one resource a group grants roles on (§7.5).
+// groupRoleAssignment is one resource a group grants roles on (§7).
 type groupRoleAssignment struct {
 	ResourceID    string   `json:"resourceId"`
 	ResourceOwner string   `json:"resourceOwner"`
@@ -158,13 +195,9 @@ type groupRoleAssignment struct {
 }
 
 // GET …/groups/{groupId}/role-assignments: the group's grants, per
-// product. defaultRole marks the default group of a product (§7.5).
+// product. defaultRole marks the default group of a product (§7).
 func (s *Server) orgGroupRoles(w http.ResponseWriter, r *http.Request) *orgError {
-	limit, oerr := queryLimit(r, 50, 100)
-	if oerr != nil {
-		return oerr
-	}
-	offset, oerr := decodeCursor(r.URL.Query().Get("cursor"))
+	walk, f, oerr := roleWalk(r, cursorGroupRoles)
 	if oerr != nil {
 		return oerr
 	}
@@ -174,6 +207,7 @@ func (s *Server) orgGroupRoles(w http.ResponseWriter, r *http.Request) *orgError
 	if g == nil {
 		return errOrgGroupNotFound(r.PathValue("groupId"))
 	}
+	dir := DefaultDirectoryID
 	var out []groupRoleAssignment
 	for _, p := range groupResources(g) {
 		ra := groupRoleAssignment{ResourceID: s.resourceID(p), ResourceOwner: p}
@@ -185,27 +219,32 @@ func (s *Server) orgGroupRoles(w http.ResponseWriter, r *http.Request) *orgError
 		if slices.Contains(g.DefaultFor, p) {
 			ra.DefaultRole = defaultRoleOf(ra.Roles)
 		}
-		out = append(out, ra)
+		if f.match(&dir, ra.ResourceOwner, ra.ResourceID, ra.Roles) {
+			out = append(out, ra)
+		}
 	}
-	lo, hi, links := page(len(out), offset, limit)
+	lo := min(walk.Offset, len(out))
+	hi := min(lo+walk.Limit, len(out))
+	self, prev, next := walk.tokens(lo, hi, hi < len(out))
 	return writeOrg(w, struct {
 		Data  []groupRoleAssignment `json:"data"`
-		Links nextLink              `json:"links"`
-	}{append([]groupRoleAssignment{}, out[lo:hi]...), nextLink{links.Next}})
+		Links nullableLinks         `json:"links"`
+	}{append([]groupRoleAssignment{}, out[lo:hi]...), nullable(self, prev, next)})
 }
 
 // POST …/groups/{groupId}/memberships, body {"accountId"}: the same
 // Site.addMember product REST uses, so the seat check and the audit log
-// are the same; only the error vocabulary is the Org API's.
+// are the same; only the error vocabulary is the Org API's. Success is
+// 204 with no body (undocumented: unconfirmed.go).
 func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) *orgError {
 	var body struct {
 		AccountID string `json:"accountId"`
 	}
-	if oerr := decodeOrgBody(r, &body); oerr != nil {
+	if _, oerr := decodeOrgBody(r, &body); oerr != nil {
 		return oerr
 	}
 	if body.AccountID == "" {
-		return newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", "accountId is required")
+		return errBadOrgBody("accountId is required")
 	}
 	site := s.site
 	site.mu.Lock()
@@ -250,7 +289,8 @@ func (s *Server) orgRemoveMember(w http.ResponseWriter, r *http.Request) *orgErr
 		return nil
 	}
 	if aerr := site.removeMemberAs(g, id, SyncedRemovalRefused, orgActor); aerr != nil {
-		return newOrgError(aerr.Status, orgCodeBadRequest, "Bad Request", strings.Join(aerr.ErrorMessages, " "))
+		// Every refusal removeMemberAs knows was checked above.
+		return newOrgError(http.StatusInternalServerError, orgCodeInternal, "Internal Server Error", strings.Join(aerr.ErrorMessages, " "))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -266,9 +306,12 @@ func seatLimitProduct(aerr *apiError) string {
 	return "the product"
 }
 
-// groupManagedBy names who manages a group's membership (values chosen:
-// unconfirmed.go).
+// groupManagedBy names who manages a group's membership: the scenario's
+// value, else as unconfirmed.go chooses.
 func groupManagedBy(g *Group) string {
+	if g.ManagedBy != "" {
+		return g.ManagedBy
+	}
 	if g.Synced {
 		return "external"
 	}

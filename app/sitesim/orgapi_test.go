@@ -1,47 +1,33 @@
 package sitesim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// orgSite is the default scenario with org fields filled in, so every
-// role-assignment method and the service-accounts API have something to
-// show.
+// orgSite serves orgScenario (orgapi_contract_test.go).
 func orgSite(t *testing.T) *testSite {
-	sc := DefaultScenario()
-	added := time.Date(2023, 1, 10, 8, 0, 0, 0, time.UTC)
-	for i := range sc.Users {
-		u := &sc.Users[i]
-		switch u.AccountID {
-		case alice:
-			u.PlatformRoles = []string{"org-admin"}
-			u.AddedToOrg = &added
-			u.LastActive = map[string]time.Time{JiraSoftware: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-		case bob:
-			u.DirectRoles = []Grant{{Confluence, RoleGuest}}
-			u.InferredRoles = []Grant{{JiraProductDisco, RoleUser}}
-		case emile:
-			u.ClaimStatus = "unmanaged"
-		case autoApp:
-			u.AddedToOrg = &added
-		}
-	}
-	sc.Products = append(sc.Products, Product{Key: Confluence, Name: "Confluence", Seats: 10, Plan: "PAID"})
-	return newTestSite(t, sc, Options{})
+	return newTestSite(t, orgScenario(), Options{})
 }
 
 func TestOrgAPIAuthFailures(t *testing.T) {
 	ts := orgSite(t)
 	path := ts.srv.OrgBasePath() + "/v1/orgs"
+	// v1 and workspaces: the gateway's ProxyError; v2: the errors list.
 	for _, key := range []string{"", "wrong-key", DefaultAdminToken} {
 		st, b := ts.orgCall(key, http.MethodGet, path, "")
-		wantOrgError(t, st, b, http.StatusUnauthorized, "ADMIN-401-1")
+		wantProxyError(t, st, b, http.StatusUnauthorized)
+		st, b = ts.orgCall(key, http.MethodPost, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/workspaces", "{}")
+		wantProxyError(t, st, b, http.StatusUnauthorized)
+		st, b = ts.orgCall(key, http.MethodPost, v2(ts, "/users/search"), "{}")
+		wantOrgError(t, st, b, http.StatusUnauthorized, "ADMIN-401-2")
 	}
 	// Basic credentials of the site are not an org API key.
 	req, _ := http.NewRequest(http.MethodGet, ts.ts.URL+path, nil)
@@ -59,13 +45,18 @@ func TestOrgAPIAuthFailures(t *testing.T) {
 	if r.status != http.StatusUnauthorized {
 		t.Fatalf("org key on product REST = %d, want 401", r.status)
 	}
-	// Another org's ID and an unknown directory are 404s in the envelope.
+	// Another org's ID, an unknown directory and an unknown path are 404s
+	// in the family's envelope.
 	st, b := ts.orgCall(DefaultOrgKey, http.MethodGet, ts.srv.OrgBasePath()+"/v1/orgs/other-org", "")
-	wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-1")
-	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/directories/nope/users/search", "{}")
 	wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-2")
+	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, ts.srv.OrgBasePath()+"/v2/orgs/other-org/workspaces", "{}")
+	wantBareError(t, st, b, http.StatusNotFound, "ADMIN-404-2")
+	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/directories/nope/users/search", "{}")
+	wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-1")
 	st, b = ts.orgCall(DefaultOrgKey, http.MethodGet, ts.srv.OrgBasePath()+"/v9/nothing", "")
-	wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-0")
+	wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-1")
+	st, b = ts.orgCall(DefaultOrgKey, http.MethodGet, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/workspaces", "")
+	wantOrgError(t, st, b, http.StatusMethodNotAllowed, "ADMIN-405-1")
 	// A configured key replaces the default.
 	ts2 := newTestSite(t, DefaultScenario(), Options{OrgID: "org-2", OrgKey: "k2"})
 	if st, _ := ts2.orgCall(DefaultOrgKey, http.MethodGet, path, ""); st != http.StatusUnauthorized {
@@ -88,7 +79,8 @@ func TestOrgAPIOrgs(t *testing.T) {
 	var orgs docOrgs
 	ts.org(http.MethodGet, ts.srv.OrgBasePath()+"/v1/orgs", "", http.StatusOK, &orgs)
 	if len(orgs.Data) != 1 || orgs.Data[0].ID != DefaultOrgID || orgs.Data[0].Type != "orgs" || orgs.Data[0].Attributes.Name == "" ||
-		!strings.HasSuffix(orgs.Data[0].Relationships.Users.Links.Related, "/admin/v1/orgs/"+DefaultOrgID+"/users") || orgs.Links.Next != nil {
+		!strings.HasSuffix(orgs.Data[0].Relationships.Users.Links.Related, "/admin/v1/orgs/"+DefaultOrgID+"/users") ||
+		orgs.Links.Next != "" || orgs.Links.Self != ts.ts.URL+"/admin/v1/orgs" {
 		t.Fatalf("orgs = %+v", orgs)
 	}
 	var one struct {
@@ -101,43 +93,71 @@ func TestOrgAPIOrgs(t *testing.T) {
 }
 
 func TestOrgAPIWorkspacesAndDirectories(t *testing.T) {
-	ts := orgSite(t)
+	sc := orgScenario()
+	sc.Products[2].WorkspaceStatus = WorkspaceDeprecated
+	ts := newTestSite(t, sc, Options{})
+	path := ts.srv.OrgBasePath() + "/v2/orgs/" + DefaultOrgID + "/workspaces"
 	var ws docWorkspaces
-	ts.org(http.MethodPost, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/workspaces", `{"limit":2}`, http.StatusOK, &ws)
-	var keys []string
-	for {
+	ts.org(http.MethodPost, path, `{"limit":2}`, http.StatusOK, &ws)
+	var keys, statuses []string
+	for pages := 1; ; pages++ {
+		if ws.Meta.PageSize != 2 || ws.Meta.Total != len(sc.Products) || ws.Meta.StartIndex == nil || *ws.Meta.StartIndex != len(keys) ||
+			*ws.Meta.EndIndex != len(keys)+len(ws.Data)-1 {
+			t.Errorf("page %d meta %+v", pages, ws.Meta)
+		}
 		for _, w := range ws.Data {
 			keys = append(keys, w.Attributes.TypeKey)
+			statuses = append(statuses, w.Attributes.Status)
 			i := slices.IndexFunc(ts.srv.Site().all, func(p Product) bool { return p.Key == w.Attributes.TypeKey })
 			p := ts.srv.Site().all[i]
-			if w.ID != ts.srv.resourceID(w.Attributes.TypeKey) || (w.Attributes.Capacity == nil) != p.Unlimited {
+			if w.ID != ts.srv.resourceID(w.Attributes.TypeKey) || w.Type != "workspaces" || (w.Attributes.Capacity == nil) != p.Unlimited ||
+				w.Attributes.Sandbox == nil || w.Attributes.Sandbox.Type != "NONE" || w.Attributes.HostURL == nil || *w.Attributes.HostURL != ts.ts.URL ||
+				w.Attributes.Usage == nil || w.Attributes.UpdatedAt != nil || w.Links.Self == "" {
 				t.Errorf("workspace %+v", w)
 			}
 		}
-		if ws.Links.Next == nil {
+		if ws.Links.Next == "" {
 			break
 		}
+		// links.next is a URL whose cursor is the next body's only property.
+		next, err := url.Parse(ws.Links.Next)
+		if err != nil || !strings.HasPrefix(ws.Links.Next, ts.ts.URL+path+"?cursor=") || next.Query().Get("cursor") == "" {
+			t.Fatalf("links.next %q", ws.Links.Next)
+		}
 		ws = docWorkspaces{}
-		ts.org(http.MethodPost, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/workspaces", `{"limit":2,"cursor":"`+*cursorAfter(keys)+`"}`, http.StatusOK, &ws)
+		ts.org(http.MethodPost, path, `{"cursor":"`+next.Query().Get("cursor")+`"}`, http.StatusOK, &ws)
+		if ws.Links.Prev == "" {
+			t.Fatal("a later page without links.prev")
+		}
 	}
 	var want []string
-	for _, p := range ts.srv.Site().all {
+	for _, p := range sc.Products {
 		want = append(want, p.Key)
 	}
-	if !slices.Equal(keys, want) {
-		t.Fatalf("workspaces %v, want %v", keys, want)
+	if !slices.Equal(keys, want) || !slices.Equal(statuses, []string{"online", "online", "deprecated", "online", "online"}) {
+		t.Fatalf("workspaces %v %v, want %v", keys, statuses, want)
 	}
+	// A cursor with any other property is refused, as documented.
+	st, b := ts.orgCall(DefaultOrgKey, http.MethodPost, path, `{"limit":2,"cursor":"`+newWalk(cursorWorkspaces, 2, nil).at(2)+`"}`)
+	wantBareError(t, st, b, http.StatusBadRequest, "ADMIN-400-24")
+	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, path, `{"limit":1001}`)
+	wantBareError(t, st, b, http.StatusBadRequest, "ADMIN-400-24")
+	ws = docWorkspaces{}
+	ts.org(http.MethodPost, path, "", http.StatusOK, &ws)
+	if ws.Meta.PageSize != 20 || len(ws.Data) != len(want) {
+		t.Fatalf("default page %+v", ws.Meta)
+	}
+
 	var dirs docDirectories
 	ts.org(http.MethodGet, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/directories", "", http.StatusOK, &dirs)
-	if len(dirs.Data) != 1 || dirs.Data[0].DirectoryID != DefaultDirectoryID {
+	if len(dirs.Data) != 1 || dirs.Data[0].DirectoryID != DefaultDirectoryID || dirs.Data[0].Icon == "" || dirs.Links.Self == "" || dirs.Links.Next != "" {
 		t.Fatalf("directories = %+v", dirs)
 	}
-}
-
-// cursorAfter is the cursor of the page after the workspaces seen so far.
-func cursorAfter(seen []string) *string {
-	c := encodeCursor(len(seen))
-	return &c
+	dirs = docDirectories{}
+	ts.org(http.MethodGet, ts.srv.OrgBasePath()+"/v2/orgs/"+DefaultOrgID+"/directories?accountId="+portal, "", http.StatusOK, &dirs)
+	if len(dirs.Data) != 0 {
+		t.Fatalf("a customer's directories = %+v", dirs)
+	}
 }
 
 // walkUsers follows links.next through users search with body filters
@@ -190,14 +210,20 @@ func TestOrgAPIUsersSearchPaginationAndFilters(t *testing.T) {
 		if m == nil {
 			t.Fatalf("%s (%s) is not a directory user", u.AccountID, u.AccountType)
 		}
-		if m.ClaimStatus != "" && u.ClaimStatus != m.ClaimStatus || m.ManagementSource != "" && u.ManagementSource != m.ManagementSource {
-			t.Errorf("%s: claim %s/%s source %s/%s", u.AccountID, u.ClaimStatus, m.ClaimStatus, u.ManagementSource, m.ManagementSource)
+		if m.ClaimStatus != "" && u.ClaimStatus != m.ClaimStatus || u.ManagementSource == nil || m.ManagementSource != "" && *u.ManagementSource != m.ManagementSource {
+			t.Errorf("%s: claim %s/%s source %v/%s", u.AccountID, u.ClaimStatus, m.ClaimStatus, u.ManagementSource, m.ManagementSource)
 		}
 		if (m.AddedToOrg == nil) != (u.AddedToOrg == nil) {
 			t.Errorf("%s: addedToOrg %v", u.AccountID, u.AddedToOrg)
 		}
 		for _, pa := range u.ProductAccess {
-			if la, ok := m.LastActive[pa.Key]; ok && (pa.LastActiveTimestamp == nil || *pa.LastActiveTimestamp != la.UTC().Format(time.RFC3339)) {
+			// key is the Org API's product key; id names the site product.
+			site, _ := strings.CutPrefix(strings.TrimSuffix(pa.ID, "::site/"+ts.srv.opts.CloudID), "ari:cloud:")
+			if orgProductKey(site) != pa.Key {
+				t.Errorf("%s: productAccess key %s for %s", u.AccountID, pa.Key, pa.ID)
+			}
+			la, ok := m.LastActive[site]
+			if ok != (pa.LastActiveTimestamp != nil) || ok && *pa.LastActiveTimestamp != la.UTC().Format(time.RFC3339) {
 				t.Errorf("%s %s: lastActive %v, model %v", u.AccountID, pa.Key, pa.LastActiveTimestamp, la)
 			}
 		}
@@ -224,13 +250,7 @@ func TestOrgAPIUsersSearchPaginationAndFilters(t *testing.T) {
 		}
 	}
 	for _, u := range walkUsers(t, ts, `"groupIds":["`+GroupPlatformSynced+`"]`, 50) {
-		if !slices.ContainsFunc(u.Groups, func(g struct {
-			ID          string  `json:"id"`
-			Name        string  `json:"name"`
-			Description *string `json:"description"`
-		}) bool {
-			return g.ID == GroupPlatformSynced
-		}) {
+		if !slices.ContainsFunc(u.Groups, func(g docUserGroup) bool { return g.ID == GroupPlatformSynced }) {
 			t.Errorf("%s not in the synced group", u.AccountID)
 		}
 	}
@@ -238,7 +258,7 @@ func TestOrgAPIUsersSearchPaginationAndFilters(t *testing.T) {
 	var p docUserPage
 	ts.org(http.MethodPost, v2(ts, "/users/search"), `{"limit":5}`, http.StatusOK, &p)
 	for _, u := range p.Data {
-		if u.ProductAccess != nil || u.Groups != nil || u.PlatformRoles != nil {
+		if u.ProductAccess != nil || u.Groups != nil || u.PlatformRoles != nil || u.Counts != nil {
 			t.Errorf("%s: expansions without expand", u.AccountID)
 		}
 	}
@@ -246,28 +266,81 @@ func TestOrgAPIUsersSearchPaginationAndFilters(t *testing.T) {
 	st, b := ts.orgCall(DefaultOrgKey, http.MethodPost, v2(ts, "/users/search"), `{"cursor":"not-a-cursor"}`)
 	wantOrgError(t, st, b, http.StatusBadRequest, "ADMIN-400-1")
 	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, v2(ts, "/users/search"), `{"searchTerm":"a","emails":["a@b.c"]}`)
-	wantOrgError(t, st, b, http.StatusBadRequest, orgCodeBadRequest)
+	wantOrgError(t, st, b, http.StatusBadRequest, "ADMIN-400-24")
 	// directoryId "-" is the same directory.
 	ts.org(http.MethodPost, strings.Replace(v2(ts, "/users/search"), DefaultDirectoryID, "-", 1), `{"limit":1}`, http.StatusOK, &docUserPage{})
 }
 
 func TestOrgAPIUserDetailsAndLastActive(t *testing.T) {
 	ts := orgSite(t)
-	var u docUser
-	ts.org(http.MethodGet, v2(ts, "/users/"+alice+"?expand=productAccess,platformRoles"), "", http.StatusOK, &u)
+	var one struct {
+		Data docUserDetails `json:"data"`
+	}
+	ts.org(http.MethodGet, v2(ts, "/users/"+alice), "", http.StatusOK, &one)
+	u := one.Data
 	if u.AccountID != alice || u.AddedToOrg == nil || *u.AddedToOrg != "2023-01-10T08:00:00Z" ||
-		!slices.Equal(u.PlatformRoles, []string{"atlassian/org-admin", "atlassian/site-admin"}) || u.Groups != nil {
+		!slices.Equal(u.PlatformRoles, []string{"atlassian/org-admin", "atlassian/site-admin"}) || u.Counts.Resources != 7 ||
+		u.Status != "active" || u.AccountStatus != "active" || u.MembershipStatus != "active" || u.DeactivatedOn != nil ||
+		u.Picture == "" || u.Avatar == "" || u.TimeZone != nil {
 		t.Fatalf("alice = %+v", u)
 	}
 	var la docLastActive
 	ts.org(http.MethodGet, v1(ts, "/directory/users/"+alice+"/last-active-dates"), "", http.StatusOK, &la)
 	if len(la.Data.ProductAccess) != 1 || la.Data.ProductAccess[0].Key != JiraSoftware || la.Data.ProductAccess[0].LastActive != "2025-06-01" ||
-		la.Data.ProductAccess[0].LastActiveTimestamp != "2025-06-01T12:00:00Z" || la.Data.AddedToOrg != "2023-01-10" {
+		la.Data.ProductAccess[0].LastActiveTimestamp != "2025-06-01T12:00:00Z" || la.Data.AddedToOrg == nil || *la.Data.AddedToOrg != "2023-01-10" ||
+		la.Links.Next != "" {
 		t.Fatalf("last-active-dates = %+v", la)
+	}
+	la = docLastActive{}
+	ts.org(http.MethodGet, v1(ts, "/directory/users/"+bob+"/last-active-dates"), "", http.StatusOK, &la)
+	if len(la.Data.ProductAccess) != 0 || la.Data.AddedToOrg != nil || la.Data.AddedToOrgTimestamp != nil {
+		t.Fatalf("bob's last-active-dates = %+v", la)
 	}
 	for _, id := range []string{"nobody", portal, autoApp} { // customers and apps are not directory users
 		st, b := ts.orgCall(DefaultOrgKey, http.MethodGet, v2(ts, "/users/"+id), "")
 		wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-8")
+	}
+}
+
+// TestOrgAPIUserFields: every documented field of a users-search user is
+// present (the schema marks none required), with expansions only when
+// asked for.
+func TestOrgAPIUserFields(t *testing.T) {
+	ts := orgSite(t)
+	var page struct {
+		Data []map[string]json.RawMessage `json:"data"`
+	}
+	body := `{"accountIds":["` + alice + `"],"expand":["platformRoles","counts.resources","productAccess","groups"]}`
+	_, b := ts.orgCall(DefaultOrgKey, http.MethodPost, v2(ts, "/users/search"), body)
+	if err := json.Unmarshal(b, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 1 {
+		t.Fatalf("%d users", len(page.Data))
+	}
+	for _, f := range []string{"accountId", "accountType", "status", "accountStatus", "membershipStatus", "addedToOrg", "name", "nickname",
+		"email", "emailVerified", "claimStatus", "platformRoles", "picture", "avatar", "managementSource", "mfaEnabled", "jobTitle",
+		"department", "organization", "location", "timeZone", "counts", "productAccess", "groups", "links", "deactivatedOn", "forDeletion"} {
+		if _, ok := page.Data[0][f]; !ok {
+			t.Errorf("users search lacks %s", f)
+		}
+	}
+	var one struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	_, b = ts.orgCall(DefaultOrgKey, http.MethodGet, v2(ts, "/users/"+alice), "")
+	if err := json.Unmarshal(b, &one); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"accountId", "accountType", "status", "accountStatus", "membershipStatus", "addedToOrg", "deactivatedOn", "name",
+		"nickname", "email", "emailVerified", "claimStatus", "platformRoles", "picture", "avatar", "managementSource", "mfaEnabled", "jobTitle",
+		"department", "organization", "location", "timeZone", "counts"} {
+		if _, ok := one.Data[f]; !ok {
+			t.Errorf("user details lack %s", f)
+		}
+	}
+	if len(one.Data) != 23 {
+		t.Errorf("user details have %d fields: %v", len(one.Data), one.Data)
 	}
 }
 
@@ -378,7 +451,7 @@ func TestOrgAPIGroupsSearchAndRoles(t *testing.T) {
 	}
 	// Filters.
 	var p docGroupPage
-	ts.org(http.MethodPost, v2(ts, "/groups/search"), `{"groupNames":["ENGINEERING"]}`, http.StatusOK, &p)
+	ts.org(http.MethodPost, v2(ts, "/groups/search"), `{"groupNames":["ENGINEERING"],"sortBy":[{"field":"name","direction":"desc"}]}`, http.StatusOK, &p)
 	if len(p.Data) != 1 || p.Data[0].ID != GroupEngineering || p.Data[0].Counts != nil {
 		t.Fatalf("groupNames = %+v", p)
 	}
@@ -392,13 +465,21 @@ func TestOrgAPIGroupsSearchAndRoles(t *testing.T) {
 		t.Fatalf("dana's groups %v", names)
 	}
 	p = docGroupPage{}
+	ts.org(http.MethodPost, v2(ts, "/groups/search"), `{"accountIds":["`+dana+`"],"sortBy":[{"field":"name","direction":"desc"}]}`, http.StatusOK, &p)
+	if len(p.Data) != 2 || p.Data[0].Name != "jira-servicemanagement-users" {
+		t.Fatalf("dana's groups, descending: %+v", p.Data)
+	}
+	p = docGroupPage{}
 	ts.org(http.MethodPost, v2(ts, "/groups/search"), `{"resourceOwners":["jira-product-discovery"]}`, http.StatusOK, &p)
 	if len(p.Data) != 2 {
 		t.Fatalf("JPD groups %+v", p.Data)
 	}
-	var g docGroup
+	var g struct {
+		Data docGroup `json:"data"`
+	}
 	ts.org(http.MethodGet, v2(ts, "/groups/"+GroupAgents), "", http.StatusOK, &g)
-	if g.Name != "jira-servicemanagement-users" {
+	if g.Data.Name != "jira-servicemanagement-users" || g.Data.Counts == nil || g.Data.Counts.Users == nil || *g.Data.Counts.Users != 1 ||
+		g.Data.Counts.Resources == nil || *g.Data.Counts.Resources != 1 {
 		t.Fatalf("group = %+v", g)
 	}
 	st, b := ts.orgCall(DefaultOrgKey, http.MethodGet, v2(ts, "/groups/nope"), "")
@@ -422,6 +503,22 @@ func memberOfViaOrg(t *testing.T, ts *testSite, accountID, groupID string) bool 
 	var p docUserPage
 	ts.org(http.MethodPost, v2(ts, "/users/search"), `{"groupIds":["`+groupID+`"],"accountIds":["`+accountID+`"]}`, http.StatusOK, &p)
 	return len(p.Data) == 1
+}
+
+// productAccessViaOrg lists the product keys users search gives accountID
+// with expand productAccess.
+func productAccessViaOrg(t *testing.T, ts *testSite, accountID string) []string {
+	t.Helper()
+	var p docUserPage
+	ts.org(http.MethodPost, v2(ts, "/users/search"), `{"accountIds":["`+accountID+`"],"expand":["productAccess"]}`, http.StatusOK, &p)
+	if len(p.Data) != 1 || p.Data[0].ProductAccess == nil {
+		t.Fatalf("users search for %s: %+v", accountID, p)
+	}
+	var keys []string
+	for _, pa := range p.Data[0].ProductAccess {
+		keys = append(keys, pa.Key)
+	}
+	return keys
 }
 
 // memberOfViaREST reports whether product REST lists accountID in groupID.
@@ -456,7 +553,7 @@ func allEvents(t *testing.T, ts *testSite, query string) []docEvent {
 func eventSummary(e docEvent) string {
 	s := e.Attributes.Action + " " + e.Attributes.Context[0].ID + " " + e.Attributes.Context[1].ID
 	if len(e.Attributes.Context) > 2 {
-		s += " " + e.Attributes.Context[2].Attributes["key"]
+		s += fmt.Sprint(" ", e.Attributes.Context[2].Attributes["key"])
 	}
 	return s
 }
@@ -465,8 +562,8 @@ func TestOrgAPIMembershipBothWays(t *testing.T) {
 	ts := orgSite(t)
 	// Removed through product REST: gone from the Org API, in the log.
 	// Grace holds Jira Software only through jira-software-users.
-	if !memberOfViaOrg(t, ts, grace, GroupSoftwareUsers) {
-		t.Fatal("grace should start in jira-software-users")
+	if !memberOfViaOrg(t, ts, grace, GroupSoftwareUsers) || !slices.Contains(productAccessViaOrg(t, ts, grace), JiraSoftware) {
+		t.Fatal("grace should start in jira-software-users, with Jira Software access")
 	}
 	r := ts.do(basicCred(), http.MethodDelete, "/rest/api/3/group/user", q("groupId", GroupSoftwareUsers, "accountId", grace), "")
 	if r.status != http.StatusOK {
@@ -475,12 +572,8 @@ func TestOrgAPIMembershipBothWays(t *testing.T) {
 	if memberOfViaOrg(t, ts, grace, GroupSoftwareUsers) {
 		t.Fatal("grace still in jira-software-users through the Org API")
 	}
-	var u docUser
-	ts.org(http.MethodGet, v2(ts, "/users/"+grace+"?expand=productAccess"), "", http.StatusOK, &u)
-	for _, pa := range u.ProductAccess {
-		if pa.Key == JiraSoftware {
-			t.Fatal("grace keeps Jira Software access after the removal")
-		}
+	if slices.Contains(productAccessViaOrg(t, ts, grace), JiraSoftware) {
+		t.Fatal("grace keeps Jira Software access after the removal")
 	}
 	// Added through the Org API: visible through product REST, in the log.
 	ts.org(http.MethodPost, v2(ts, "/groups/"+GroupContractors+"/memberships"), `{"accountId":"`+chen+`"}`, http.StatusNoContent, nil)
@@ -540,7 +633,7 @@ func TestOrgAPIMembershipRefusals(t *testing.T) {
 	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, path(GroupAgents), `{"accountId":"nobody"}`)
 	wantOrgError(t, st, b, http.StatusNotFound, "ADMIN-404-8")
 	st, b = ts.orgCall(DefaultOrgKey, http.MethodPost, path(GroupAgents), `{}`)
-	wantOrgError(t, st, b, http.StatusBadRequest, orgCodeBadRequest)
+	wantOrgError(t, st, b, http.StatusBadRequest, "ADMIN-400-24")
 	// JSM has 3 seats, held by Dana (agent) and Alice (jira-administrators):
 	// one more fits, the next does not.
 	ts.org(http.MethodPost, path(GroupAgents), `{"accountId":"`+bob+`"}`, http.StatusNoContent, nil)
@@ -694,44 +787,61 @@ func TestOrgAPIIdPSyncIsLogged(t *testing.T) {
 }
 
 func TestOrgAPIServiceAccounts(t *testing.T) {
-	sc := Generate(300, 3)
-	ts := newTestSite(t, sc, Options{})
-	want := map[string]bool{}
-	for _, u := range sc.Users {
-		if u.AccountType == AccountApp && u.AppType == "service" {
-			want[u.AccountID] = true
-		}
-	}
-	if len(want) < 2 {
-		t.Fatalf("generated site has %d service accounts", len(want))
-	}
-	seen := map[string]bool{}
-	path := ts.srv.OrgBasePath() + "/api-access/v1/orgs/" + DefaultOrgID + "/service-accounts?limit=1"
-	for {
-		var p docServiceAccounts
-		ts.org(http.MethodGet, path, "", http.StatusOK, &p)
-		if p.Total != len(want) {
-			t.Fatalf("total %d, want %d", p.Total, len(want))
-		}
-		for _, it := range p.Items {
-			if !want[it.AtlassianID] || seen[it.AtlassianID] || it.Status != "ACTIVE" || it.DisplayName == "" {
-				t.Fatalf("item %+v", it)
+	for _, n := range []int{300, 1200} {
+		sc := Generate(n, 3)
+		manyServiceAccounts(n / 10)(&sc) // beyond one page of serviceAccountsPage
+		ts := newTestSite(t, sc, Options{})
+		want := map[string]bool{}
+		active := map[string]bool{}
+		for _, u := range sc.Users {
+			if u.AccountType == AccountApp && u.AppType == "service" {
+				want[u.AccountID], active[u.AccountID] = true, u.Active
 			}
-			seen[it.AtlassianID] = true
 		}
-		if p.Links.Next == nil {
-			break
+		seen := map[string]bool{}
+		// The first call takes no parameters; links.next is a URL to follow
+		// as given.
+		base := ts.srv.OrgBasePath() + "/api-access/v1/orgs/" + DefaultOrgID + "/service-accounts"
+		path := base
+		pages := 0
+		for ; ; pages++ {
+			if pages > 100 {
+				t.Fatal("service accounts never end")
+			}
+			var p docServiceAccounts
+			ts.org(http.MethodGet, path, "", http.StatusOK, &p)
+			if int(p.Total) != len(want) || len(p.Items) > serviceAccountsPage || (pages > 0) != (p.Links.Prev != "") {
+				t.Fatalf("page %d: total %v (want %d), %d items, links %+v", pages, p.Total, len(want), len(p.Items), p.Links)
+			}
+			for _, it := range p.Items {
+				if !want[it.AtlassianID] || seen[it.AtlassianID] || (it.Status == "ACTIVE") != active[it.AtlassianID] || it.DisplayName == "" ||
+					it.ID != serviceAccountIDPrefix+it.AtlassianID {
+					t.Fatalf("item %+v", it)
+				}
+				seen[it.AtlassianID] = true
+			}
+			if p.Links.Next == "" {
+				break
+			}
+			if !strings.HasPrefix(p.Links.Next, ts.ts.URL+base+"?cursor=") {
+				t.Fatalf("links.next %q", p.Links.Next)
+			}
+			path = strings.TrimPrefix(p.Links.Next, ts.ts.URL)
 		}
-		path = ts.srv.OrgBasePath() + "/api-access/v1/orgs/" + DefaultOrgID + "/service-accounts?limit=1&cursor=" + *p.Links.Next
-	}
-	if len(seen) != len(want) {
-		t.Fatalf("walk saw %d, want %d", len(seen), len(want))
+		if len(seen) != len(want) || pages != (len(want)-1)/serviceAccountsPage {
+			t.Fatalf("walk saw %d in %d pages, want %d", len(seen), pages+1, len(want))
+		}
 	}
 	// The default site's automation account is a service account too.
 	ts2 := orgSite(t)
 	var p docServiceAccounts
-	ts2.org(http.MethodGet, ts2.srv.OrgBasePath()+"/api-access/v1/orgs/"+DefaultOrgID+"/service-accounts", "", http.StatusOK, &p)
-	if p.Total != 1 || p.Items[0].AtlassianID != autoApp || p.Items[0].UpdatedAt == 0 {
+	r := ts2.do(orgCred(keyOrg), http.MethodGet, ts2.srv.OrgBasePath()+"/api-access/v1/orgs/"+DefaultOrgID+"/service-accounts", "", "")
+	strictDecode(t, r.body, &p)
+	if p.Total != 1 || p.Items[0].AtlassianID != autoApp || p.Items[0].UpdatedAt == 0 || p.Links.Next != "" {
 		t.Fatalf("default site service accounts %+v", p)
+	}
+	if _, err := time.Parse(time.RFC3339, r.header.Get("X-RateLimit-Reset")); err != nil || r.header.Get("X-RateLimit-Limit") == "" ||
+		r.header.Get("X-RateLimit-Remaining") != r.header.Get("X-RateLimit-Limit") {
+		t.Fatalf("rate-limit headers %v", r.header)
 	}
 }

@@ -7,43 +7,83 @@ import (
 	"time"
 )
 
-// Users of the Organizations API's directory (§7.3–7.5): the org's view
-// of the same Site product REST serves.
+// Users of the Organizations API's directory (orgapi-documented.md §5,
+// §8, §12, §14): the org's view of the same Site product REST serves.
 
-// orgUser is the v2 user object (§7.5 multiDirectoryUser.ts).
+// orgUser is the user object of users search (§5, MultiDirectoryUser of
+// https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json
+// and its newer generated form).
 type orgUser struct {
 	AccountID        string               `json:"accountId"`
 	AccountType      string               `json:"accountType"`
 	Status           string               `json:"status"`
 	AccountStatus    string               `json:"accountStatus"`
 	MembershipStatus string               `json:"membershipStatus"`
-	AddedToOrg       *string              `json:"addedToOrg"`
+	AddedToOrg       string               `json:"addedToOrg,omitempty"` // a string, not nullable: left out when unknown
 	Name             string               `json:"name"`
 	Nickname         string               `json:"nickname"`
-	Email            string               `json:"email,omitempty"` // absent when hidden, as v1 documents
+	Email            string               `json:"email,omitempty"` // left out when hidden
 	EmailVerified    bool                 `json:"emailVerified"`
 	ClaimStatus      string               `json:"claimStatus"`
-	PlatformRoles    []string             `json:"platformRoles,omitempty"` // only with expand=platformRoles
-	ManagementSource string               `json:"managementSource"`
+	PlatformRoles    *[]string            `json:"platformRoles,omitempty"` // expand platformRoles
+	Picture          string               `json:"picture"`
+	Avatar           string               `json:"avatar"`
+	ManagementSource *string              `json:"managementSource"`
 	MFAEnabled       bool                 `json:"mfaEnabled"`
-	ProductAccess    []orgProductAccess   `json:"productAccess,omitempty"` // only with expand=productAccess
-	Groups           *[]orgUserGroupBrief `json:"groups,omitempty"`        // only with expand=groups
+	JobTitle         string               `json:"jobTitle"`
+	Department       *string              `json:"department"`
+	Organization     *string              `json:"organization"`
+	Location         *string              `json:"location"`
+	TimeZone         *string              `json:"timeZone"`
+	Counts           *userCounts          `json:"counts,omitempty"`        // expand counts.resources
+	ProductAccess    *[]orgProductAccess  `json:"productAccess,omitempty"` // expand productAccess
+	Groups           *[]orgUserGroupBrief `json:"groups,omitempty"`        // expand groups
+	Links            selfLink             `json:"links"`
 	DeactivatedOn    *string              `json:"deactivatedOn"`
 	ForDeletion      bool                 `json:"forDeletion"`
-	Links            struct {
-		Self string `json:"self"`
-	} `json:"links"`
+}
+
+// orgUserDetails is GET …/users/{accountId} (§12): the listed fields
+// only, counts included, no links, forDeletion, productAccess or groups.
+type orgUserDetails struct {
+	AccountID        string     `json:"accountId"`
+	AccountType      string     `json:"accountType"`
+	Status           string     `json:"status"`
+	AccountStatus    string     `json:"accountStatus"`
+	MembershipStatus string     `json:"membershipStatus"`
+	AddedToOrg       string     `json:"addedToOrg,omitempty"`
+	DeactivatedOn    *string    `json:"deactivatedOn"`
+	Name             string     `json:"name"`
+	Nickname         string     `json:"nickname"`
+	Email            string     `json:"email,omitempty"`
+	EmailVerified    bool       `json:"emailVerified"`
+	ClaimStatus      string     `json:"claimStatus"`
+	PlatformRoles    []string   `json:"platformRoles"`
+	Picture          string     `json:"picture"`
+	Avatar           string     `json:"avatar"`
+	ManagementSource *string    `json:"managementSource"`
+	MFAEnabled       bool       `json:"mfaEnabled"`
+	JobTitle         string     `json:"jobTitle"`
+	Department       *string    `json:"department"`
+	Organization     *string    `json:"organization"`
+	Location         *string    `json:"location"`
+	TimeZone         *string    `json:"timeZone"`
+	Counts           userCounts `json:"counts"`
+}
+
+type userCounts struct {
+	Resources int `json:"resources"`
 }
 
 type orgProductAccess struct {
-	Key                 string  `json:"key"`
-	ID                  string  `json:"id"`
-	LastActiveTimestamp *string `json:"lastActiveTimestamp"`
+	Key                 string `json:"key"`
+	ID                  string `json:"id"`
+	LastActiveTimestamp string `json:"lastActiveTimestamp,omitempty"` // left out for a product never used
 }
 
 type orgUserGroupBrief struct {
 	ID          string  `json:"id"`
-	Name        string  `json:"name"`
+	Name        *string `json:"name"`
 	Description *string `json:"description"`
 }
 
@@ -51,14 +91,35 @@ type orgUserGroupBrief struct {
 // directory: atlassian accounts (see unconfirmed.go).
 func inDirectory(u *User) bool { return u != nil && u.AccountType == AccountAtlassian }
 
-// Org-view defaults for users whose scenario leaves the org fields empty
-// (unconfirmed.go explains each).
+// orgStatus is the user's composite status (unconfirmed.go for the
+// default of an empty one).
 func orgStatus(u *User) string {
 	switch {
 	case u.Status != "":
 		return u.Status
 	case !u.Active:
 		return "deactivated"
+	}
+	return "active"
+}
+
+// accountStatusOf and membershipStatusOf follow the documented composite
+// rule (§5): active = active + active; suspended = active + suspended;
+// not_invited = active + no_membership; deactivated = inactive account;
+// for_deletion = a managed account scheduled for deletion (inactive here).
+func accountStatusOf(status string) string {
+	if status == "deactivated" || status == "for_deletion" {
+		return "inactive"
+	}
+	return "active"
+}
+
+func membershipStatusOf(status string) string {
+	switch status {
+	case "suspended":
+		return "suspended"
+	case "not_invited":
+		return "no_membership"
 	}
 	return "active"
 }
@@ -95,57 +156,93 @@ func (s *Site) platformRolesOf(u *User) []string {
 	return roles
 }
 
-func isoTime(t time.Time) *string {
-	v := t.UTC().Format(time.RFC3339)
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func isoTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	v := isoTime(*t)
 	return &v
 }
 
-// orgUserOf renders u; expand selects the optional parts.
-func (s *Server) orgUserOf(r *http.Request, u *User, expand []string) orgUser {
-	site := s.site
+// orgProductKey is a product's key in the Organizations API: the keys of
+// the v1 last-active product enum (jira-software, jira-service-desk,
+// jira-core, confluence, …), jira-product-discovery for JPD, which that
+// enum lacks (unconfirmed.go).
+func orgProductKey(siteKey string) string {
+	if siteKey == JiraServiceDesk {
+		return "jira-service-desk"
+	}
+	return siteKey
+}
+
+// userView is what both user objects share. Caller holds s.site.mu.
+func (s *Server) userView(r *http.Request, u *User) (o orgUserDetails) {
 	st := orgStatus(u)
-	o := orgUser{
+	src := s.site.orgManagementSource(u)
+	o = orgUserDetails{
 		AccountID: u.AccountID, AccountType: u.AccountType, Status: st,
-		AccountStatus: "active", MembershipStatus: "active",
+		AccountStatus: accountStatusOf(st), MembershipStatus: membershipStatusOf(st),
 		Name: u.DisplayName, Nickname: u.DisplayName, Email: u.Email, EmailVerified: u.Email != "",
-		ClaimStatus: orgClaimStatus(u), ManagementSource: site.orgManagementSource(u),
-	}
-	if !u.Active {
-		o.AccountStatus = "inactive"
-	}
-	if st == "suspended" {
-		o.MembershipStatus = "suspended"
+		ClaimStatus: orgClaimStatus(u), ManagementSource: &src,
+		Picture: avatarURL(r, u.AccountID, 48), Avatar: avatarURL(r, u.AccountID, 24),
 	}
 	if u.AddedToOrg != nil {
 		o.AddedToOrg = isoTime(*u.AddedToOrg)
 	}
+	if st == "deactivated" || st == "for_deletion" {
+		o.DeactivatedOn = isoTimePtr(u.DeactivatedOn)
+	}
+	return o
+}
+
+// orgUserOf renders u for users search; expand selects the optional
+// parts. Caller holds s.site.mu.
+func (s *Server) orgUserOf(r *http.Request, u *User, expand []string) orgUser {
+	site := s.site
+	v := s.userView(r, u)
+	o := orgUser{
+		AccountID: v.AccountID, AccountType: v.AccountType, Status: v.Status,
+		AccountStatus: v.AccountStatus, MembershipStatus: v.MembershipStatus, AddedToOrg: v.AddedToOrg,
+		Name: v.Name, Nickname: v.Nickname, Email: v.Email, EmailVerified: v.EmailVerified,
+		ClaimStatus: v.ClaimStatus, Picture: v.Picture, Avatar: v.Avatar, ManagementSource: v.ManagementSource,
+		DeactivatedOn: v.DeactivatedOn, ForDeletion: v.Status == "for_deletion",
+	}
 	if slices.Contains(expand, "platformRoles") {
+		roles := []string{}
 		for _, p := range site.platformRolesOf(u) {
-			o.PlatformRoles = append(o.PlatformRoles, "atlassian/"+p)
+			roles = append(roles, "atlassian/"+p)
 		}
+		o.PlatformRoles = &roles
+	}
+	if slices.Contains(expand, "counts.resources") {
+		o.Counts = &userCounts{Resources: len(s.roleAssignmentsOf(u))}
 	}
 	if slices.Contains(expand, "productAccess") {
-		o.ProductAccess = []orgProductAccess{}
+		pas := []orgProductAccess{}
 		access := site.accessOf(u.AccountID)
 		for _, p := range site.all {
 			if !access[p.Key] {
 				continue
 			}
-			pa := orgProductAccess{Key: p.Key, ID: s.resourceID(p.Key)}
+			pa := orgProductAccess{Key: orgProductKey(p.Key), ID: s.resourceID(p.Key)}
 			if t, ok := u.LastActive[p.Key]; ok {
 				pa.LastActiveTimestamp = isoTime(t)
 			}
-			o.ProductAccess = append(o.ProductAccess, pa)
+			pas = append(pas, pa)
 		}
+		o.ProductAccess = &pas
 	}
 	if slices.Contains(expand, "groups") {
 		gs := []orgUserGroupBrief{}
 		for _, g := range site.groupsOf(u.AccountID) {
-			gs = append(gs, orgUserGroupBrief{ID: g.ID, Name: g.Name})
+			name, desc := g.Name, g.Description
+			gs = append(gs, orgUserGroupBrief{ID: g.ID, Name: &name, Description: &desc})
 		}
 		o.Groups = &gs
 	}
-	o.Links.Self = absBase(r) + "/admin/v2/orgs/" + s.opts.OrgID + "/directories/" + DefaultDirectoryID + "/users/" + u.AccountID
+	o.Links.Self = orgURL(r, "/admin/v2/orgs/"+s.opts.OrgID+"/directories/"+DefaultDirectoryID+"/users/"+u.AccountID)
 	return o
 }
 
@@ -177,23 +274,47 @@ func (s *Site) accessOf(accountID string) map[string]bool {
 	return out
 }
 
-// userSearch is the body of POST …/users/search (§7.5).
+// userSearch is the body of POST …/users/search (§5) without its cursor;
+// it is also the filters a users walk carries in its cursor.
 type userSearch struct {
-	Cursor           string   `json:"cursor"`
-	Limit            int      `json:"limit"`
-	AccountIDs       []string `json:"accountIds"`
-	DirectoryIDs     []string `json:"directoryIds"`
-	ResourceIDs      []string `json:"resourceIds"`
-	GroupIDs         []string `json:"groupIds"`
-	ClaimStatus      string   `json:"claimStatus"`
-	Status           []string `json:"status"`
-	AccountStatus    []string `json:"accountStatus"`
-	MembershipStatus []string `json:"membershipStatus"`
-	RoleIDs          []string `json:"roleIds"`
-	EmailDomains     []string `json:"emailDomains"`
-	Emails           []string `json:"emails"`
-	SearchTerm       string   `json:"searchTerm"`
-	Expand           []string `json:"expand"`
+	Limit            *int     `json:"limit,omitempty"`
+	AccountIDs       []string `json:"accountIds,omitempty"`
+	DirectoryIDs     []string `json:"directoryIds,omitempty"`
+	ResourceIDs      []string `json:"resourceIds,omitempty"`
+	GroupIDs         []string `json:"groupIds,omitempty"`
+	MFAEnabled       *bool    `json:"mfaEnabled,omitempty"`
+	ClaimStatus      string   `json:"claimStatus,omitempty"`
+	Status           []string `json:"status,omitempty"`
+	AccountStatus    []string `json:"accountStatus,omitempty"`
+	MembershipStatus []string `json:"membershipStatus,omitempty"`
+	RoleIDs          []string `json:"roleIds,omitempty"`
+	EmailDomains     []string `json:"emailDomains,omitempty"`
+	SearchTerm       string   `json:"searchTerm,omitempty"`
+	Emails           []string `json:"emails,omitempty"`
+	Expand           []string `json:"expand,omitempty"`
+	SortBy           []sortBy `json:"sortBy,omitempty"`
+}
+
+// sortBy is one entry of a search's sortBy.
+type sortBy struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+// descending checks sortBy (at most one entry on field, direction asc or
+// desc) and reports whether it asks for descending order.
+func descending(sort []sortBy, field string) (bool, *orgError) {
+	switch {
+	case len(sort) == 0:
+		return false, nil
+	case len(sort) > 1:
+		return false, errBadOrgBody("sortBy takes one entry")
+	case sort[0].Field != field:
+		return false, errBadOrgBody("sortBy field must be " + field)
+	case sort[0].Direction != "" && sort[0].Direction != "asc" && sort[0].Direction != "desc":
+		return false, errBadOrgBody("sortBy direction must be asc or desc")
+	}
+	return sort[0].Direction == "desc", nil
 }
 
 func anyOrContains(filter []string, v string) bool {
@@ -205,16 +326,10 @@ func anyOrContains(filter []string, v string) bool {
 // computes only what the filters need, never the whole user object.
 func (s *Server) matchesUser(q userSearch, u *User) bool {
 	site := s.site
-	status, accountStatus, membershipStatus := orgStatus(u), "active", "active"
-	if !u.Active {
-		accountStatus = "inactive"
-	}
-	if status == "suspended" {
-		membershipStatus = "suspended"
-	}
+	status := orgStatus(u)
 	if !anyOrContains(q.AccountIDs, u.AccountID) || !anyOrContains(q.Status, status) ||
-		!anyOrContains(q.AccountStatus, accountStatus) || !anyOrContains(q.MembershipStatus, membershipStatus) ||
-		(q.ClaimStatus != "" && q.ClaimStatus != orgClaimStatus(u)) {
+		!anyOrContains(q.AccountStatus, accountStatusOf(status)) || !anyOrContains(q.MembershipStatus, membershipStatusOf(status)) ||
+		(q.ClaimStatus != "" && q.ClaimStatus != orgClaimStatus(u)) || (q.MFAEnabled != nil && *q.MFAEnabled) {
 		return false
 	}
 	if len(q.GroupIDs) > 0 && !slices.ContainsFunc(q.GroupIDs, func(g string) bool { return site.members[g][u.AccountID] }) {
@@ -253,44 +368,73 @@ func (s *Server) matchesUser(q userSearch, u *User) bool {
 // POST /admin/v2/orgs/{orgId}/directories/{directoryId}/users/search.
 func (s *Server) orgUsersSearch(w http.ResponseWriter, r *http.Request) *orgError {
 	var q userSearch
-	if oerr := decodeOrgBody(r, &q); oerr != nil {
+	props, oerr := decodeOrgBody(r, &q)
+	if oerr != nil {
 		return oerr
 	}
-	if q.SearchTerm != "" && len(q.Emails) > 0 {
-		return newOrgError(http.StatusBadRequest, orgCodeBadRequest, "Bad Request", "searchTerm and emails are mutually exclusive")
+	c, oerr := bodyCursor(props)
+	if oerr != nil {
+		return oerr
 	}
-	for _, d := range q.DirectoryIDs {
-		if d != DefaultDirectoryID {
-			return errDirectoryNotFound(d)
+	var walk walkCursor
+	if c != "" {
+		// The cursor carries the walk; the body's other properties are
+		// discarded (unconfirmed.go).
+		if walk, oerr = decodeWalk(cursorUsers, c); oerr != nil {
+			return oerr
 		}
+		q = userSearch{}
+		if oerr = walk.filters(&q); oerr != nil {
+			return oerr
+		}
+	} else {
+		if q.SearchTerm != "" && len(q.Emails) > 0 {
+			return errBadOrgBody("searchTerm and emails are mutually exclusive")
+		}
+		for _, d := range q.DirectoryIDs {
+			if d != DefaultDirectoryID {
+				return errDirectoryNotFound(d)
+			}
+		}
+		limit, oerr := limitOf(q.Limit, usersSearchDefault, usersSearchMax)
+		if oerr != nil {
+			return oerr
+		}
+		if _, oerr := descending(q.SortBy, "nick_name"); oerr != nil {
+			return oerr
+		}
+		q.Limit = nil
+		walk = newWalk(cursorUsers, limit, q)
 	}
-	limit, oerr := limitOf(q.Limit, 50, usersSearchMax)
-	if oerr != nil {
-		return oerr
-	}
-	offset, oerr := decodeCursor(q.Cursor)
-	if oerr != nil {
-		return oerr
-	}
+	desc, _ := descending(q.SortBy, "nick_name")
 	s.site.mu.RLock()
 	defer s.site.mu.RUnlock()
-	// Only the page's users are rendered; the rest are only counted.
-	hits, n := []orgUser{}, 0
-	for _, id := range s.site.order { // display order: stable between pages
-		u := s.site.users[id]
+	// Only the page's users are rendered; the walk stops at the first
+	// match after the page, which is all links.next needs.
+	hits, n, more := []orgUser{}, 0, false
+	order := s.site.order // display order (= nickname): stable between pages
+	for i := range order {
+		if desc {
+			i = len(order) - 1 - i
+		}
+		u := s.site.users[order[i]]
 		if !inDirectory(u) || !s.matchesUser(q, u) {
 			continue
 		}
-		if n >= offset && n < offset+limit {
+		if n >= walk.Offset+walk.Limit {
+			more = true
+			break
+		}
+		if n >= walk.Offset {
 			hits = append(hits, s.orgUserOf(r, u, q.Expand))
 		}
 		n++
 	}
-	_, _, links := page(n, offset, limit)
+	self, prev, next := walk.tokens(walk.Offset, walk.Offset+len(hits), more)
 	return writeOrg(w, struct {
-		Data  []orgUser   `json:"data"`
-		Links cursorLinks `json:"links"`
-	}{hits, links})
+		Data  []orgUser     `json:"data"`
+		Links nullableLinks `json:"links"`
+	}{hits, nullable(self, prev, next)})
 }
 
 // holdsRoleOn reports whether u holds any role on one of the resources:
@@ -329,8 +473,8 @@ func (s *Server) directoryUser(r *http.Request) (*User, *orgError) {
 	return u, nil
 }
 
-// GET …/directories/{directoryId}/users/{accountId}: the user object;
-// expand (comma-separated) as in search.
+// GET …/directories/{directoryId}/users/{accountId}: {"data": user}, the
+// §12 fields (no query parameters are documented; any are ignored).
 func (s *Server) orgUserGet(w http.ResponseWriter, r *http.Request) *orgError {
 	s.site.mu.RLock()
 	defer s.site.mu.RUnlock()
@@ -338,10 +482,18 @@ func (s *Server) orgUserGet(w http.ResponseWriter, r *http.Request) *orgError {
 	if oerr != nil {
 		return oerr
 	}
-	return writeOrg(w, s.orgUserOf(r, u, listParam(r, "expand")))
+	v := s.userView(r, u)
+	v.PlatformRoles = []string{}
+	for _, p := range s.site.platformRolesOf(u) {
+		v.PlatformRoles = append(v.PlatformRoles, "atlassian/"+p)
+	}
+	v.Counts.Resources = len(s.roleAssignmentsOf(u))
+	return writeOrg(w, struct {
+		Data orgUserDetails `json:"data"`
+	}{v})
 }
 
-// userRoleAssignment is one resource of a user's role assignments (§7.5).
+// userRoleAssignment is one resource of a user's role assignments (§8).
 type userRoleAssignment struct {
 	ResourceID          string               `json:"resourceId"`
 	ResourceOwner       string               `json:"resourceOwner"`
@@ -356,7 +508,7 @@ type roleAssignmentItem struct {
 	RoleAssignmentMethods []string `json:"roleAssignmentMethods"`
 }
 
-// Role assignment methods (§7.5).
+// Role assignment methods (§8).
 const (
 	methodDirect      = "direct"
 	methodGroupDirect = "group_direct"
@@ -392,7 +544,9 @@ func (s *Server) roleAssignmentsOf(u *User) []userRoleAssignment {
 			add(Grant{p.Key, RoleAdmin}, methodInferred)
 		}
 	}
-	dir, status := DefaultDirectoryID, orgStatus(u)
+	// userDirectoryStatus is the user's membership of the directory
+	// (active, suspended or no_membership), not the composite status.
+	dir, status := DefaultDirectoryID, membershipStatusOf(orgStatus(u))
 	var out []userRoleAssignment
 	for _, p := range site.all {
 		ra := userRoleAssignment{ResourceID: s.resourceID(p.Key), ResourceOwner: p.Key, DirectoryID: &dir, UserDirectoryStatus: &status}
@@ -408,8 +562,8 @@ func (s *Server) roleAssignmentsOf(u *User) []userRoleAssignment {
 		}
 	}
 	for _, pr := range platform {
-		// Platform roles carry no directory (§7.5); the resource is the
-		// org or the site (unconfirmed.go).
+		// Platform roles carry no directory and no directory status (§8);
+		// the resource is the org or the site (unconfirmed.go).
 		res := "ari:cloud:platform::site/" + s.opts.CloudID
 		if pr == "org-admin" {
 			res = "ari:cloud:platform::org/" + s.opts.OrgID
@@ -420,18 +574,49 @@ func (s *Server) roleAssignmentsOf(u *User) []userRoleAssignment {
 	return out
 }
 
-// nextLink is links.{next} of the role-assignment pages (§7.5).
-type nextLink struct {
-	Next *string `json:"next"`
+// roleFilters are the query filters of both role-assignment lists (§7,
+// §8), each at most roleFilterMax items.
+type roleFilters struct {
+	DirectoryIDs   []string `json:"directoryIds,omitempty"`
+	ResourceOwners []string `json:"resourceOwners,omitempty"`
+	ResourceIDs    []string `json:"resourceIds,omitempty"`
+	RoleIDs        []string `json:"roleIds,omitempty"`
+}
+
+// roleWalk reads a role-assignment list's request: a cursor alone carries
+// the walk; otherwise limit and the filters.
+func roleWalk(r *http.Request, kind string) (walkCursor, roleFilters, *orgError) {
+	var f roleFilters
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		walk, oerr := decodeWalk(kind, c)
+		if oerr == nil {
+			oerr = walk.filters(&f)
+		}
+		return walk, f, oerr
+	}
+	limit, oerr := queryLimit(r, roleAssignmentsDefault, roleAssignmentsMax)
+	if oerr != nil {
+		return walkCursor{}, f, oerr
+	}
+	f = roleFilters{listParam(r, "directoryIds"), listParam(r, "resourceOwners"), listParam(r, "resourceIds"), listParam(r, "roleIds")}
+	for name, l := range map[string][]string{"directoryIds": f.DirectoryIDs, "resourceOwners": f.ResourceOwners, "resourceIds": f.ResourceIDs, "roleIds": f.RoleIDs} {
+		if len(l) > roleFilterMax {
+			return walkCursor{}, f, errBadOrgParam(name, "at most 10 items")
+		}
+	}
+	return newWalk(kind, limit, f), f, nil
+}
+
+// match applies the filters to one resource's assignment.
+func (f roleFilters) match(directoryID *string, owner, resource string, roles []string) bool {
+	dirOK := len(f.DirectoryIDs) == 0 || (directoryID != nil && (slices.Contains(f.DirectoryIDs, *directoryID) || slices.Contains(f.DirectoryIDs, "-")))
+	roleOK := len(f.RoleIDs) == 0 || slices.ContainsFunc(roles, func(x string) bool { return slices.Contains(f.RoleIDs, x) })
+	return dirOK && roleOK && anyOrContains(f.ResourceOwners, owner) && anyOrContains(f.ResourceIDs, resource)
 }
 
 // GET …/users/{accountId}/role-assignments.
 func (s *Server) orgUserRoles(w http.ResponseWriter, r *http.Request) *orgError {
-	limit, oerr := queryLimit(r, 50, 100)
-	if oerr != nil {
-		return oerr
-	}
-	offset, oerr := decodeCursor(r.URL.Query().Get("cursor"))
+	walk, f, oerr := roleWalk(r, cursorUserRoles)
 	if oerr != nil {
 		return oerr
 	}
@@ -441,31 +626,30 @@ func (s *Server) orgUserRoles(w http.ResponseWriter, r *http.Request) *orgError 
 	if oerr != nil {
 		return oerr
 	}
-	owners, resources, roles, dirs := listParam(r, "resourceOwners"), listParam(r, "resourceIds"), listParam(r, "roleIds"), listParam(r, "directoryIds")
 	var hits []userRoleAssignment
 	for _, ra := range s.roleAssignmentsOf(u) {
-		dirOK := len(dirs) == 0 || (ra.DirectoryID != nil && slices.Contains(dirs, *ra.DirectoryID))
-		roleOK := len(roles) == 0 || slices.ContainsFunc(ra.Roles, func(x string) bool { return slices.Contains(roles, x) })
-		if dirOK && roleOK && anyOrContains(owners, ra.ResourceOwner) && anyOrContains(resources, ra.ResourceID) {
+		if f.match(ra.DirectoryID, ra.ResourceOwner, ra.ResourceID, ra.Roles) {
 			hits = append(hits, ra)
 		}
 	}
-	lo, hi, links := page(len(hits), offset, limit)
+	lo := min(walk.Offset, len(hits))
+	hi := min(lo+walk.Limit, len(hits))
+	self, prev, next := walk.tokens(lo, hi, hi < len(hits))
 	return writeOrg(w, struct {
 		Data  []userRoleAssignment `json:"data"`
-		Links nextLink             `json:"links"`
-	}{append([]userRoleAssignment{}, hits[lo:hi]...), nextLink{links.Next}})
+		Links nullableLinks        `json:"links"`
+	}{append([]userRoleAssignment{}, hits[lo:hi]...), nullable(self, prev, next)})
 }
 
-// lastActiveDates is GET /admin/v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates (§7.4).
+// lastActiveDates is GET /admin/v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates (§14).
 type lastActiveDates struct {
 	Data struct {
 		ProductAccess       []productLastActive `json:"product_access"`
-		AddedToOrg          string              `json:"added_to_org,omitempty"`
-		AddedToOrgTimestamp string              `json:"added_to_org_timestamp,omitempty"`
+		AddedToOrg          *string             `json:"added_to_org"`
+		AddedToOrgTimestamp *string             `json:"added_to_org_timestamp"`
 	} `json:"data"`
 	Links struct {
-		Next *string `json:"next"`
+		Next string `json:"next,omitempty"`
 	} `json:"links"`
 }
 
@@ -479,8 +663,10 @@ type productLastActive struct {
 // GET …/directory/users/{accountId}/last-active-dates: one page with
 // every product the model has an activity date for.
 func (s *Server) orgLastActive(w http.ResponseWriter, r *http.Request) *orgError {
-	if _, oerr := decodeCursor(r.URL.Query().Get("cursor")); oerr != nil {
-		return oerr
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		if _, oerr := decodeWalk(cursorLastActive, c); oerr != nil {
+			return oerr
+		}
 	}
 	s.site.mu.RLock()
 	defer s.site.mu.RUnlock()
@@ -493,12 +679,12 @@ func (s *Server) orgLastActive(w http.ResponseWriter, r *http.Request) *orgError
 	for _, p := range s.site.all {
 		if t, ok := u.LastActive[p.Key]; ok {
 			t = t.UTC()
-			out.Data.ProductAccess = append(out.Data.ProductAccess, productLastActive{s.resourceID(p.Key), p.Key, t.Format(time.DateOnly), t.Format(time.RFC3339)})
+			out.Data.ProductAccess = append(out.Data.ProductAccess, productLastActive{s.resourceID(p.Key), orgProductKey(p.Key), t.Format(time.DateOnly), t.Format(time.RFC3339)})
 		}
 	}
 	if u.AddedToOrg != nil {
-		out.Data.AddedToOrg = u.AddedToOrg.UTC().Format(time.DateOnly)
-		out.Data.AddedToOrgTimestamp = u.AddedToOrg.UTC().Format(time.RFC3339)
+		day, ts := u.AddedToOrg.UTC().Format(time.DateOnly), u.AddedToOrg.UTC().Format(time.RFC3339)
+		out.Data.AddedToOrg, out.Data.AddedToOrgTimestamp = &day, &ts
 	}
 	return writeOrg(w, out)
 }

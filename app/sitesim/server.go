@@ -42,7 +42,9 @@ type Server struct {
 	ops  map[string]operation
 	mux  *http.ServeMux
 	org  *http.ServeMux // Organizations API mount (orgapi.go)
-	now  func() time.Time
+	// orgPatterns are the routes registered on org, sorted.
+	orgPatterns []string
+	now         func() time.Time
 
 	mu     sync.RWMutex
 	apps   map[string]ConnectApp
