@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,8 +29,25 @@ const (
 	// hour; the hour is better spent by the caller (a scan records where it
 	// stopped and resumes after the reset) than by a goroutine asleep.
 	DefaultMaxWait = 5 * time.Minute
-	// DefaultTimeout bounds one request when New is given no *http.Client.
-	DefaultTimeout = time.Minute
+	// DefaultAttemptTimeout bounds one attempt of a call: connecting,
+	// the headers and the whole body. Atlassian answers its largest pages
+	// in seconds; a server that has sent nothing useful in this time (or
+	// drips its answer a byte at a time) is not going to.
+	DefaultAttemptTimeout = 30 * time.Second
+	// DefaultCallTimeout bounds a call's attempts and the backoffs between
+	// them, so that a scan gives up on a dead or dripping server in well
+	// under 90 seconds instead of four retries of a minute each. Waits a
+	// 429 asks for are not counted: they are the server's schedule, and
+	// MaxWait bounds them.
+	DefaultCallTimeout = 75 * time.Second
+	// DefaultMaxListItems bounds the entries one list walk may collect, so
+	// a server that never stops handing out new entries cannot grow a
+	// scan without bound. Atlassian's largest site holds 150,000 licensed
+	// users; a million leaves room for JSM customers and a whole org's
+	// directory.
+	DefaultMaxListItems = 1_000_000
+	// maxRedirects is how many same-origin redirects one attempt follows.
+	maxRedirects = 5
 )
 
 // Options tune a Client; the zero value gives the defaults above.
@@ -51,6 +69,12 @@ type Options struct {
 	PageSize int
 	// MaxBodyBytes caps a decoded response body; 0: DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// AttemptTimeout and CallTimeout bound one attempt and one call (all
+	// its attempts and backoffs); 0: the defaults above.
+	AttemptTimeout time.Duration
+	CallTimeout    time.Duration
+	// MaxListItems bounds one list walk; 0: DefaultMaxListItems.
+	MaxListItems int
 	// UserAgent is sent with every request; "": "seatlens".
 	UserAgent string
 	// Sleep waits for d or until ctx ends; nil: a timer. Now is the clock
@@ -66,7 +90,8 @@ type Options struct {
 // rate-limit pause and the counters.
 type Client struct {
 	hc        *http.Client
-	base      string // scheme://host[/path], no trailing slash
+	base      string   // scheme://host[/path], no trailing slash
+	baseURL   *url.URL // base, parsed
 	auth      Authorizer
 	sem       chan struct{}
 	retries   int
@@ -74,6 +99,9 @@ type Client struct {
 	maxWait   time.Duration
 	pageSize  int
 	maxBody   int64
+	attempt   time.Duration
+	call      time.Duration
+	maxItems  int
 	userAgent string
 	sleep     func(context.Context, time.Duration) error
 	now       func() time.Time
@@ -85,16 +113,18 @@ type Client struct {
 	stats       map[string]*OpStats
 }
 
-// New builds a client for baseURL. hc nil gets a client with
-// DefaultTimeout; auth nil leaves authentication to hc's transport (the
-// Connect SigningTransport).
+// New builds a client for baseURL. hc nil gets http.DefaultTransport;
+// auth nil leaves authentication to hc's transport (the Connect
+// SigningTransport). The client follows redirects only within baseURL's
+// scheme, host and port, whatever hc says: a credential is never sent
+// anywhere else.
 func New(hc *http.Client, baseURL string, auth Authorizer, o Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, errors.New("atlassian: base URL must be an absolute http(s) URL without query, fragment or user info")
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+		hc = &http.Client{}
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
@@ -114,6 +144,15 @@ func New(hc *http.Client, baseURL string, auth Authorizer, o Options) (*Client, 
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.MaxListItems <= 0 {
+		o.MaxListItems = DefaultMaxListItems
+	}
 	if o.UserAgent == "" {
 		o.UserAgent = "seatlens"
 	}
@@ -124,12 +163,48 @@ func New(hc *http.Client, baseURL string, auth Authorizer, o Options) (*Client, 
 		o.Now = time.Now
 	}
 	base := strings.TrimSuffix(u.String(), "/")
-	return &Client{
-		hc: hc, base: base, auth: auth,
+	parsed, _ := url.Parse(base)
+	c := &Client{
+		base: base, baseURL: parsed, auth: auth,
 		sem: make(chan struct{}, o.MaxInFlight), retries: o.MaxRetries, backoff: o.BackoffBase,
-		maxWait: o.MaxWait, pageSize: o.PageSize, maxBody: o.MaxBodyBytes, userAgent: o.UserAgent,
+		maxWait: o.MaxWait, pageSize: o.PageSize, maxBody: o.MaxBodyBytes,
+		attempt: o.AttemptTimeout, call: o.CallTimeout, maxItems: o.MaxListItems, userAgent: o.UserAgent,
 		sleep: o.Sleep, now: o.Now, jitter: rand.Float64, stats: map[string]*OpStats{},
-	}, nil
+	}
+	own := *hc // the caller's client keeps its own redirect policy
+	own.CheckRedirect = c.checkRedirect
+	c.hc = &own
+	return c, nil
+}
+
+// sameOrigin reports whether u is on the client's scheme, host and port,
+// under its base path.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	if !strings.EqualFold(u.Scheme, c.baseURL.Scheme) || !strings.EqualFold(u.Host, c.baseURL.Host) || u.User != nil {
+		return false
+	}
+	p := u.EscapedPath()
+	return c.baseURL.Path == "" || p == c.baseURL.Path || strings.HasPrefix(p, c.baseURL.Path+"/")
+}
+
+// checkRedirect follows a redirect only to the client's own origin: the
+// credential on the request is for that origin alone (http.Client would
+// forward it to a subdomain, and the Connect transport refuses any other
+// host with a message about signing, which says nothing of a redirect).
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return &RedirectError{To: redactURL(req.URL), Reason: "more than " + strconv.Itoa(maxRedirects) + " redirects"}
+	}
+	if !c.sameOrigin(req.URL) {
+		return &RedirectError{To: redactURL(req.URL), Reason: "it is not " + c.base + ", so no credential was sent there"}
+	}
+	return nil
+}
+
+// redactURL keeps a URL's scheme, host and path: its query may carry a
+// token.
+func redactURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // BaseURL is the URL the client was built for, without a trailing slash.
@@ -159,8 +234,8 @@ type request struct {
 	idempotent bool
 }
 
-// do runs r until it succeeds, fails for good or runs out of retries, and
-// decodes a 2xx body into out (nil discards it).
+// do runs r until it succeeds, fails for good or runs out of retries or
+// time, and decodes a 2xx body into out (nil discards it).
 func (c *Client) do(ctx context.Context, r request, out any) error {
 	var body []byte
 	if r.body != nil {
@@ -170,12 +245,17 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 		body = b
 	}
-	var resumeAt time.Time // the call already slept until here
+	var (
+		resumeAt time.Time     // the call already slept until here
+		spent    time.Duration // attempts and backoffs so far: the call's budget
+	)
 	for attempt := 0; ; attempt++ {
 		if err := c.admit(ctx, r, &resumeAt); err != nil {
 			return err
 		}
-		res := c.send(ctx, r, body, out)
+		began := time.Now()
+		res := c.send(ctx, r, body, out, min(c.attempt, c.call-spent))
+		spent += time.Since(began)
 		c.count(r.op, attempt > 0, res)
 		if res.err == nil && res.api == nil {
 			return nil
@@ -183,6 +263,15 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		wait, err := c.retryPlan(ctx, r, attempt, res)
 		if err != nil {
 			return err
+		}
+		if !res.rateLimited() {
+			// Only a 429's wait is the server's schedule; every other wait
+			// spends the call's budget, and one that would overrun it ends
+			// the call with the failure that caused it.
+			if c.call-(spent+wait) < c.attempt/10 {
+				return &GiveUpError{Err: res.failure(), After: (spent + wait).Round(time.Second), Attempts: attempt + 1}
+			}
+			spent += wait
 		}
 		c.addWait(r.op, wait)
 		resumeAt = c.now().Add(wait)
@@ -253,9 +342,14 @@ func retryableStatus(s int) bool {
 // request until the reset ("Pause all API requests until the window
 // resets", billing-model.md §9), so the whole client pauses; a burst or
 // per-issue refusal only concerns the call that met it.
+//
+// The Organizations API documents its 429 only as "wait for the counter to
+// reset" (https://developer.atlassian.com/cloud/admin/organization/rest/intro/)
+// and answers it in two envelopes by version (a gateway ProxyError on v1,
+// an errors list on v2), so any 429 under /admin pauses the client.
 func quotaRefusal(e *APIError) bool {
 	return strings.Contains(e.RateLimitReason, "-quota-") || e.Code == "ADMIN-429-1" ||
-		strings.HasPrefix(e.RateLimitReason, "ADMIN-429")
+		strings.HasPrefix(e.RateLimitReason, "ADMIN-429") || strings.HasPrefix(e.Path, "/admin/")
 }
 
 func reasonOf(e *APIError) string {
@@ -349,10 +443,24 @@ type result struct {
 	transient bool      // err may go away on a retry
 }
 
-// send makes one attempt and holds an in-flight slot (taken by admit)
-// until the body is read, so the limit also bounds open connections.
-func (c *Client) send(ctx context.Context, r request, body []byte, out any) result {
+func (r result) rateLimited() bool {
+	return r.api != nil && r.api.StatusCode == http.StatusTooManyRequests
+}
+
+func (r result) failure() error {
+	if r.api != nil {
+		return r.api
+	}
+	return r.err
+}
+
+// send makes one attempt within timeout (connecting, the headers and the
+// whole body) and holds an in-flight slot (taken by admit) until the body
+// is read, so the limit also bounds open connections.
+func (c *Client) send(ctx context.Context, r request, body []byte, out any, timeout time.Duration) result {
 	defer func() { <-c.sem }()
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	target := c.base + r.path
 	if len(r.query) > 0 {
 		target += "?" + r.query.Encode()
@@ -361,7 +469,7 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) resu
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, rd)
+	req, err := http.NewRequestWithContext(actx, r.method, target, rd)
 	if err != nil {
 		return result{err: fmt.Errorf("atlassian: %s %s: build request: %w", r.method, r.path, err)}
 	}
@@ -375,6 +483,9 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) resu
 			return result{err: fmt.Errorf("atlassian: %s %s: authorise: %w", r.method, r.path, err)}
 		}
 	}
+	// timedOut: the attempt's own deadline passed while the call's context
+	// is still alive, so the server, not the caller, is the cause.
+	timedOut := func() bool { return actx.Err() != nil && ctx.Err() == nil }
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		// *url.Error repeats the full URL, query included; the path alone
@@ -383,6 +494,13 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) resu
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			cause = ue.Err
+		}
+		var re *RedirectError
+		switch {
+		case errors.As(cause, &re):
+			return result{sent: true, err: fmt.Errorf("atlassian: %s %s: %w", r.method, r.path, re)}
+		case timedOut():
+			cause = &TimeoutError{After: timeout, Stage: "an answer"}
 		}
 		return result{sent: true, err: fmt.Errorf("atlassian: %s %s: %w", r.method, r.path, cause),
 			transient: !errors.Is(cause, ErrForeignHost)}
@@ -394,18 +512,41 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) resu
 	if out == nil {
 		return result{sent: true}
 	}
-	lr := &limitedReader{r: resp.Body, left: c.maxBody}
-	if err := json.NewDecoder(lr).Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		permanent := errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, errBodyTooLarge)
-		if errors.Is(err, errBodyTooLarge) {
-			err = fmt.Errorf("%w (%d bytes)", err, c.maxBody)
+	if err := c.decode(resp.Body, out); err != nil {
+		permanent := errors.Is(err, ErrMalformed) || errors.Is(err, errBodyTooLarge)
+		if timedOut() {
+			err, permanent = &TimeoutError{After: timeout, Stage: "the whole answer"}, false
 		}
-		return result{sent: true, err: fmt.Errorf("atlassian: %s %s: decode %d answer: %w", r.method, r.path, resp.StatusCode, err),
+		return result{sent: true, err: fmt.Errorf("atlassian: %s %s (%s): %d answer: %w", r.method, r.path, r.op, resp.StatusCode, err),
 			transient: !permanent}
 	}
 	return result{sent: true}
+}
+
+// decode reads one JSON value into out. An empty body, or null, where an
+// answer was expected is malformed: decoding it would leave out as it
+// was, and an empty page would end a walk as if it were the last.
+func (c *Client) decode(body io.Reader, out any) error {
+	lr := &limitedReader{r: body, left: c.maxBody}
+	dec := json.NewDecoder(lr)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		switch {
+		case errors.Is(err, io.EOF):
+			return &ShapeError{Msg: "is empty, where JSON was expected"}
+		case errors.Is(err, errBodyTooLarge):
+			return fmt.Errorf("%w (%d bytes)", err, c.maxBody)
+		}
+		return shapeOf("", err)
+	}
+	if t := bytes.TrimSpace(raw); bytes.Equal(t, []byte("null")) {
+		want := wantOf(reflect.TypeOf(out))
+		if _, ok := out.(interface{ isList() }); ok {
+			want = "a list"
+		}
+		return &ShapeError{Msg: "is null, where " + want + " was expected"}
+	}
+	return shapeOf("", json.Unmarshal(raw, out))
 }
 
 // apiError reads an error answer (its first 64 KiB: Atlassian's envelopes
@@ -416,12 +557,40 @@ func (c *Client) apiError(r request, resp *http.Response) *APIError {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	e.parseErrorBody(raw)
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-	if v := strings.TrimSpace(resp.Header.Get("X-RateLimit-Reset")); v != "" {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			e.RateLimitReset = t
+	e.RateLimitReset = parseReset(resp.Header.Get("X-RateLimit-Reset"), c.now())
+	return e
+}
+
+// parseReset reads X-RateLimit-Reset. Jira writes an RFC 3339 time; the
+// Organizations API documents the header as a string of unstated format
+// (https://developer.atlassian.com/cloud/admin/api-access/rest/api-group-service-account/),
+// so epoch seconds, epoch milliseconds and an HTTP date are read too.
+// Anything else, or a time more than a day away, is ignored (the backoff
+// applies): an unreadable hint must not stop a scan.
+func parseReset(v string, now time.Time) time.Time {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}
+	}
+	var t time.Time
+	if p, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		t = p
+	} else if p, err := http.ParseTime(v); err == nil {
+		t = p
+	} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		switch {
+		case n > 1e11:
+			t = time.UnixMilli(n)
+		case n > 1e9:
+			t = time.Unix(n, 0)
+		default:
+			return time.Time{} // a small number: seconds to wait? not documented; ignored
 		}
 	}
-	return e
+	if t.IsZero() || t.Sub(now) > 24*time.Hour {
+		return time.Time{}
+	}
+	return t
 }
 
 // parseRetryAfter reads delta-seconds or an HTTP date (RFC 9110 §10.2.3).

@@ -580,35 +580,56 @@ func TestTransportErrorNamesThePathOnly(t *testing.T) {
 	}
 }
 
-func TestCursorOf(t *testing.T) {
+func TestNextOf(t *testing.T) {
+	c := mustClient(t, "https://api.atlassian.com", nil, Options{})
 	str := func(s string) *string { return &s }
+	r := request{op: "org.x", method: "GET", path: "/admin/v1/orgs"}
 	for _, tc := range []struct {
-		next *string
-		want string
+		next   *string
+		more   bool
+		cursor string
+		url    string
+		err    string
 	}{
-		{nil, ""},
-		{str(""), ""},
-		{str("b2Zmc2V0OjUw"), "b2Zmc2V0OjUw"},
-		{str("/tokenthatstartswithaslash"), "/tokenthatstartswithaslash"},
-		{str("https://api.atlassian.com/admin/v1/orgs/o/users?cursor=abc%3D%3D&limit=5"), "abc=="},
-		{str("/admin/v1/orgs/o/users?cursor=xyz"), "xyz"},
-		{str("https://api.atlassian.com/admin/v1/orgs/o/users"), ""},
+		{next: nil},
+		{next: str("  ")},
+		{next: str("b2Zmc2V0OjUw"), more: true, cursor: "b2Zmc2V0OjUw"},
+		{next: str("https://api.atlassian.com/admin/v1/orgs/o/users?cursor=abc%3D%3D&limit=5"), more: true,
+			url: "https://api.atlassian.com/admin/v1/orgs/o/users?cursor=abc%3D%3D&limit=5"},
+		{next: str("/admin/v1/orgs/o/users?cursor=xyz"), more: true, url: "https://api.atlassian.com/admin/v1/orgs/o/users?cursor=xyz"},
+		{next: str("https://evil.example/admin/v1/orgs?cursor=1"), err: "not followed"},
+		{next: str("http://api.atlassian.com/admin/v1/orgs?cursor=1"), err: "not followed"},
+		{next: str("tok\x1b[2Jen"), err: "neither a cursor nor a URL"},
 	} {
-		got, err := cursorOf(tc.next)
-		if err != nil || got != tc.want {
-			t.Errorf("cursorOf(%v) = %q, %v; want %q", tc.next, got, err, tc.want)
+		n, more, err := c.nextOf(r, tc.next)
+		got := ""
+		if n.url != nil {
+			got = n.url.String()
+		}
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.ContainsRune(err.Error(), 0x1b) {
+				t.Errorf("nextOf(%q) = %v, want an error with %q", *tc.next, err, tc.err)
+			}
+		case err != nil || more != tc.more || n.cursor != tc.cursor || got != tc.url:
+			t.Errorf("nextOf(%v) = %q %q %v %v; want %q %q %v", tc.next, n.cursor, got, more, err, tc.cursor, tc.url, tc.more)
 		}
 	}
 }
 
 // TestCursorPagingFollowsV1URLsAndStopsOnARepeat: links.next as a full URL
-// is followed by its cursor; a server handing back a cursor it gave before
-// ends the walk with an error instead of looping.
+// is followed as given; a server handing back the page or the link it gave
+// before ends the walk with an error instead of looping.
 func TestCursorPagingFollowsV1URLsAndStopsOnARepeat(t *testing.T) {
+	var queries []string
+	var mu sync.Mutex
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.URL.RawQuery)
+		mu.Unlock()
 		switch r.URL.Query().Get("cursor") {
 		case "":
-			ok(`{"data":[{"id":"o1"}],"links":{"next":"http://`+r.Host+`/admin/v1/orgs?cursor=p2"}}`)(w, r)
+			ok(`{"data":[{"id":"o1"}],"links":{"next":"http://`+r.Host+`/admin/v1/orgs?cursor=p2&extra=kept"}}`)(w, r)
 		case "p2":
 			ok(`{"data":[{"id":"o2"}],"links":{"next":"p3"}}`)(w, r)
 		case "p3":
@@ -619,11 +640,21 @@ func TestCursorPagingFollowsV1URLsAndStopsOnARepeat(t *testing.T) {
 	if err != nil || len(orgs) != 3 || orgs[2].ID != "o3" {
 		t.Fatalf("orgs %v, %v", orgs, err)
 	}
-	loop := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if strings.Join(queries, " ") != "cursor=p2&extra=kept cursor=p3" && !strings.Contains(strings.Join(queries, " "), "extra=kept") {
+		t.Errorf("queries %q: the URL was not followed as given", queries)
+	}
+	same := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok(`{"data":[{"directoryId":"d"}],"links":{"next":"same"}}`)(w, r)
 	}))
-	if _, err := mustClient(t, loop, nil, Options{}).Directories(context.Background(), "o"); err == nil || !strings.Contains(err.Error(), "repeated a page cursor") {
-		t.Fatalf("looping cursor: %v", err)
+	if _, err := mustClient(t, same, nil, Options{}).Directories(context.Background(), "o"); err == nil || !strings.Contains(err.Error(), "brought no entry not seen before") {
+		t.Fatalf("a page repeated: %v", err)
+	}
+	var n atomic.Int32
+	loop := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok(fmt.Sprintf(`{"data":[{"directoryId":"d%d"}],"links":{"next":"same"}}`, n.Add(1)))(w, r)
+	}))
+	if _, err := mustClient(t, loop, nil, Options{}).Directories(context.Background(), "o"); err == nil || !strings.Contains(err.Error(), "repeats an earlier page's link") {
+		t.Fatalf("a link repeated: %v", err)
 	}
 }
 

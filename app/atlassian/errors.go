@@ -16,13 +16,59 @@ import (
 // Sentinel kinds an *APIError matches with errors.Is, so a caller can say
 // "bad credentials" or "not found" without looking at status codes.
 var (
-	ErrUnauthorized = errors.New("atlassian: unauthorized")  // 401: credential missing, wrong or expired
-	ErrForbidden    = errors.New("atlassian: forbidden")     // 403: credential valid but not allowed
-	ErrNotFound     = errors.New("atlassian: not found")     // 404
-	ErrRateLimited  = errors.New("atlassian: rate limited")  // 429, or a wait beyond Options.MaxWait
-	ErrUnavailable  = errors.New("atlassian: unavailable")   // 5xx after the retries the call allowed
+	ErrUnauthorized = errors.New("atlassian: unauthorized") // 401: credential missing, wrong or expired
+	ErrForbidden    = errors.New("atlassian: forbidden")    // 403: credential valid but not allowed
+	ErrNotFound     = errors.New("atlassian: not found")    // 404
+	ErrRateLimited  = errors.New("atlassian: rate limited") // 429, or a wait beyond Options.MaxWait
+	ErrUnavailable  = errors.New("atlassian: unavailable")  // 5xx after the retries the call allowed
+	ErrTimeout      = errors.New("atlassian: timed out")    // no complete answer within the attempt's time
+	ErrRedirect     = errors.New("atlassian: redirect refused")
 	errBodyTooLarge = errors.New("response body over limit") // wrapped with the limit
 )
+
+// TimeoutError is an attempt that got no complete answer in its time: a
+// server that does not answer, or answers a byte at a time.
+type TimeoutError struct {
+	After time.Duration
+	Stage string // what did not arrive: "an answer", "the whole answer"
+}
+
+func (e *TimeoutError) Error() string {
+	return "no complete answer within " + e.After.Round(time.Second/10).String() + " (" + e.Stage + " did not arrive in time)"
+}
+
+// Is matches ErrTimeout.
+func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
+
+// Timeout reports true, as net.Error's timeouts do.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// RedirectError is a redirect the client would not follow.
+type RedirectError struct {
+	To     string // the target's scheme, host and path
+	Reason string
+}
+
+func (e *RedirectError) Error() string {
+	return "the server redirected to " + describe(e.To) + "; not followed: " + e.Reason
+}
+
+// Is matches ErrRedirect.
+func (e *RedirectError) Is(target error) bool { return target == ErrRedirect }
+
+// GiveUpError is a call whose attempts and backoffs used up its time
+// (Options.CallTimeout) before it succeeded; Err is the last failure.
+type GiveUpError struct {
+	Err      error
+	After    time.Duration
+	Attempts int
+}
+
+func (e *GiveUpError) Error() string {
+	return e.Err.Error() + " (gave up after " + e.After.String() + " and " + strconv.Itoa(e.Attempts) + " attempts)"
+}
+
+func (e *GiveUpError) Unwrap() error { return e.Err }
 
 // maxErrorBody is how much of an error answer is kept raw; Atlassian's
 // error bodies are small, and an HTML error page from a proxy is noise.
@@ -105,7 +151,7 @@ func (e *APIError) Message() string {
 		parts = append(parts, strings.TrimSpace(m))
 	}
 	msg := strings.Join(slices.DeleteFunc(parts, func(s string) bool { return strings.TrimSpace(s) == "" }), "; ")
-	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
+	msg = Printable(msg) // one line, whatever the server sent
 	const maxMsg = 512
 	if len(msg) > maxMsg {
 		msg = truncateUTF8(msg, maxMsg) + "…"
@@ -185,19 +231,31 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 }
 
 // parseErrorBody fills e from an error answer; what it cannot parse stays
-// in e.Body only.
+// in e.Body only. Atlassian answers errors in several envelopes
+// (https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json):
+// Jira's {"errorMessages":[…],"errors":{field: msg}}; the Organizations
+// API's {"errors":[{id,status,code,title,detail}]}, or the same object
+// bare (workspaces); the gateway's ProxyError {"code": 401, "message"};
+// and NoPermsError {"status": 403, "error", "message", …}.
 func (e *APIError) parseErrorBody(body []byte) {
 	e.Body = truncateUTF8(string(body), maxErrorBody)
 	var raw struct {
-		ErrorMessages []string        `json:"errorMessages"`
+		ErrorMessages []flexString    `json:"errorMessages"`
 		Errors        json.RawMessage `json:"errors"`
 		Code          flexString      `json:"code"`
-		Message       string          `json:"message"`
+		Message       flexString      `json:"message"`
+		Error         flexString      `json:"error"`
+		// A bare application error.
+		ID     flexString `json:"id"`
+		Title  flexString `json:"title"`
+		Detail flexString `json:"detail"`
 	}
-	if json.Unmarshal(body, &raw) != nil {
-		return
+	// A field of an unexpected type fails only that field: whatever else
+	// decoded still explains the error.
+	_ = json.Unmarshal(body, &raw)
+	for _, m := range raw.ErrorMessages {
+		e.Messages = append(e.Messages, string(m))
 	}
-	e.Messages = append(e.Messages, raw.ErrorMessages...)
 	if errs := bytes.TrimSpace(raw.Errors); len(errs) > 0 {
 		switch errs[0] {
 		case '{': // Jira: field → message
@@ -213,19 +271,24 @@ func (e *APIError) parseErrorBody(body []byte) {
 				ID     flexString `json:"id"`
 				Status flexString `json:"status"`
 				Code   flexString `json:"code"`
-				Title  string     `json:"title"`
-				Detail string     `json:"detail"`
+				Title  flexString `json:"title"`
+				Detail flexString `json:"detail"`
 			}
 			if json.Unmarshal(errs, &items) == nil {
 				for _, it := range items {
 					e.Details = append(e.Details, ErrorDetail{ID: string(it.ID), Status: string(it.Status),
-						Code: string(it.Code), Title: it.Title, Detail: it.Detail})
+						Code: string(it.Code), Title: string(it.Title), Detail: string(it.Detail)})
 				}
 			}
 		}
 	}
-	if raw.Message != "" {
-		e.Messages = append(e.Messages, raw.Message)
+	if raw.Title != "" || raw.Detail != "" {
+		e.Details = append(e.Details, ErrorDetail{ID: string(raw.ID), Code: string(raw.Code),
+			Title: string(raw.Title), Detail: string(raw.Detail)})
+	} else if raw.Message != "" {
+		e.Messages = append(e.Messages, string(raw.Message))
+	} else if raw.Error != "" {
+		e.Messages = append(e.Messages, string(raw.Error))
 	}
 	e.Code = string(raw.Code)
 	if e.Code == "" && len(e.Details) > 0 {

@@ -3,6 +3,7 @@ package atlassian
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -21,59 +22,48 @@ const (
 	usersSearchPage = 1000
 )
 
-// GroupName is Jira's GroupName / GroupDetails (group/bulk has no self).
+// The types below hold only what Seatlens reads (decode.go says why);
+// their shapes are Atlassian's OpenAPI schemas
+// (https://developer.atlassian.com/cloud/jira/platform/rest/v3/).
+
+// GroupName is Jira's GroupName / GroupDetails.
 type GroupName struct {
 	GroupID string `json:"groupId"`
 	Name    string `json:"name"`
-	Self    string `json:"self,omitempty"`
 }
 
+func (g GroupName) ident() (string, string) { return g.GroupID, "groupId" }
+
 // ApplicationRole is one Jira product's licence (GET applicationrole):
-// which groups grant it, which are default, and the seat counts.
+// its default groups and seat counts.
 type ApplicationRole struct {
 	Key                  string      `json:"key"`
-	Name                 string      `json:"name"`
-	Groups               []string    `json:"groups"`
-	GroupDetails         []GroupName `json:"groupDetails"`
-	DefaultGroups        []string    `json:"defaultGroups"`
 	DefaultGroupsDetails []GroupName `json:"defaultGroupsDetails"`
 	NumberOfSeats        int         `json:"numberOfSeats"`
-	RemainingSeats       int         `json:"remainingSeats"`
 	UserCount            int         `json:"userCount"`
-	UserCountDescription string      `json:"userCountDescription"`
 	HasUnlimitedSeats    bool        `json:"hasUnlimitedSeats"`
-	Platform             bool        `json:"platform"`
-	SelectedByDefault    bool        `json:"selectedByDefault"`
-	Defined              bool        `json:"defined"`
 }
+
+func (a ApplicationRole) ident() (string, string) { return a.Key, "key" }
 
 // User is Jira's User (and the UserDetails of group/member pages, a
 // subset). EmailAddress is empty when the user's privacy settings hide it.
 type User struct {
-	Self         string `json:"self"`
 	AccountID    string `json:"accountId"`
 	AccountType  string `json:"accountType"` // atlassian | app | customer | unknown
 	AppType      string `json:"appType,omitempty"`
 	Active       bool   `json:"active"`
 	DisplayName  string `json:"displayName"`
 	EmailAddress string `json:"emailAddress,omitempty"`
-	TimeZone     string `json:"timeZone,omitempty"`
-	Locale       string `json:"locale,omitempty"`
-	// Only on /user and /myself; Items are filled when expanded.
-	Groups           *GroupList           `json:"groups,omitempty"`
-	ApplicationRoles *ApplicationRoleList `json:"applicationRoles,omitempty"`
+	// Only on /user; Items are filled when expanded.
+	Groups *GroupList `json:"groups,omitempty"`
 }
+
+func (u User) ident() (string, string) { return u.AccountID, "accountId" }
 
 // GroupList is the "groups" expansion of a User.
 type GroupList struct {
-	Size  int         `json:"size"`
 	Items []GroupName `json:"items"`
-}
-
-// ApplicationRoleList is the "applicationRoles" expansion of a User.
-type ApplicationRoleList struct {
-	Size  int               `json:"size"`
-	Items []ApplicationRole `json:"items"`
 }
 
 // InstanceLicense is GET instance/license: each product and its plan.
@@ -86,6 +76,8 @@ type LicensedApplication struct {
 	ID   string `json:"id"`
 	Plan string `json:"plan"` // UNLICENSED | FREE | PAID
 }
+
+func (a LicensedApplication) ident() (string, string) { return a.ID, "id" }
 
 // Values of GroupsBulkQuery.AccessType.
 const (
@@ -108,10 +100,10 @@ type GroupsBulkQuery struct {
 // groups and seat counts. Connect JWTs are refused here (403); the Forge
 // app token and an API token are not.
 func (c *Client) ApplicationRoles(ctx context.Context) ([]ApplicationRole, error) {
-	var out []ApplicationRole
+	var out list[ApplicationRole, atRoot]
 	err := c.do(ctx, request{op: "getAllApplicationRoles", method: http.MethodGet,
 		path: "/rest/api/3/applicationrole", idempotent: true}, &out)
-	return out, err
+	return out.Items, err
 }
 
 // GroupsBulk returns every group matching q, all pages.
@@ -150,8 +142,8 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, erro
 
 // EachUser hands every account of the site (active, inactive, app and
 // customer accounts) to fn one page at a time. users/search answers a bare
-// array without a total, so a short page ends the walk; Connect JWTs are
-// refused here.
+// array without a total, so only an empty page ends the walk; Connect JWTs
+// are refused here.
 func (c *Client) EachUser(ctx context.Context, fn func([]User) error) error {
 	r := request{op: "getAllUsers", method: http.MethodGet, path: "/rest/api/3/users/search", idempotent: true}
 	return eachArrayPage(ctx, c, r, c.size(usersSearchPage), fn)
@@ -164,9 +156,18 @@ func (c *Client) AllUsers(ctx context.Context) ([]User, error) {
 
 // InstanceLicense returns the plan of each product.
 func (c *Client) InstanceLicense(ctx context.Context) (InstanceLicense, error) {
-	var out InstanceLicense
-	err := c.do(ctx, request{op: "getLicense", method: http.MethodGet, path: "/rest/api/3/instance/license", idempotent: true}, &out)
-	return out, err
+	r := request{op: "getLicense", method: http.MethodGet, path: "/rest/api/3/instance/license", idempotent: true}
+	var out struct {
+		Applications list[LicensedApplication, inApplications] `json:"applications"`
+	}
+	if err := c.do(ctx, r, &out); err != nil {
+		return InstanceLicense{}, err
+	}
+	// A licence without its list would read as a site with no product.
+	if err := out.Applications.need(); err != nil {
+		return InstanceLicense{}, fmt.Errorf("atlassian: %s %s (%s): %w", r.method, r.path, r.op, err)
+	}
+	return InstanceLicense{Applications: out.Applications.Items}, nil
 }
 
 // Myself returns the account the credential acts as (a cheap credential

@@ -10,8 +10,8 @@ import (
 
 // MemberPage is one page of a group's members.
 type MemberPage struct {
-	StartAt int
-	// Total is the member count Jira reports; -1 when it gives none.
+	// Total is the member count Jira reports; -1 when it gives none (a
+	// negative total in the answer is an error, not "none").
 	Total  int
 	IsLast bool
 	Values []User
@@ -37,10 +37,17 @@ func (c *Client) GroupMembersPage(ctx context.Context, groupID string, startAt i
 	if err := c.do(ctx, r, &p); err != nil {
 		return MemberPage{}, err
 	}
-	out := MemberPage{StartAt: p.StartAt, Total: -1, Values: p.Values}
+	if err := p.check(r); err != nil {
+		return MemberPage{}, err
+	}
+	out := MemberPage{Total: -1, Values: p.Values.Items}
 	if p.Total != nil {
 		out.Total = *p.Total
 	}
-	out.IsLast = p.IsLast != nil && *p.IsLast || len(p.Values) == 0 || out.Total >= 0 && startAt+len(p.Values) >= out.Total
+	out.IsLast = p.last(startAt + len(out.Values))
 	return out, nil
 }
+
+// MaxListItems is the most entries one list walk collects
+// (Options.MaxListItems); a caller walking pages itself keeps to it too.
+func (c *Client) MaxListItems() int { return c.maxItems }

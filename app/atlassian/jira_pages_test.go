@@ -34,8 +34,8 @@ func TestGroupMembersPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.StartAt != at || p.IsLast != (at+len(p.Values) >= first.Total) {
-			t.Fatalf("page at %d: startAt %d, last %v", at, p.StartAt, p.IsLast)
+		if p.IsLast != (at+len(p.Values) >= first.Total) || p.Total != first.Total {
+			t.Fatalf("page at %d: total %d, last %v", at, p.Total, p.IsLast)
 		}
 		for _, u := range p.Values {
 			paged = append(paged, u.AccountID)

@@ -12,16 +12,22 @@ import (
 	"time"
 )
 
-// The Organizations (Admin) REST API (billing-model.md §7), on the org
-// base URL (https://api.atlassian.com) with the org API key as bearer.
-// Operation names in the counters are "org.<name>".
+// The Organizations (Admin) REST API on the org base URL
+// (https://api.atlassian.com) with the org API key as bearer, and the API
+// Access service-accounts API beside it. Shapes follow Atlassian's
+// reference (https://developer.atlassian.com/cloud/admin/organization/rest/
+// and its OpenAPI, https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json),
+// restated in orgapi-documented.md; the types declare only the fields a
+// scan reads. Operation names in the counters are "org.<name>".
 
-// Largest pages asked for. The documented defaults are 50 (users) and 20
-// (groups); 100 is the most the simulated site accepts, and Atlassian
-// documents no larger maximum for these endpoints.
+// Largest pages asked for. Users search documents a default of 50 and
+// groups search one of 20, neither a maximum; 100 is the largest the GET
+// lists document (directories, role assignments: "min 1, max 100").
+// Workspaces document "max 1000".
 const (
-	orgUsersPage = 100
-	orgPage      = 100
+	orgUsersPage      = 100
+	orgPage           = 100
+	orgWorkspacesPage = 1000
 )
 
 // DirectoryAll is the directoryId that widens a v2 call to every
@@ -79,130 +85,119 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
-// Org is an organisation of GET /admin/v1/orgs (§7.2).
+// Org is an organisation of GET /admin/v1/orgs.
 type Org struct {
-	ID         string `json:"id"`
-	Type       string `json:"type"`
-	Attributes struct {
-		Name string `json:"name"`
-	} `json:"attributes"`
+	ID string `json:"id"`
 }
 
-// Workspace is a site product of POST workspaces (§7.5): its ARI, host
-// and licence capacity.
+func (o Org) ident() (string, string) { return o.ID, "id" }
+
+// Workspace is a product of the organisation (POST workspaces): its ARI,
+// host, licence capacity and status.
 type Workspace struct {
 	ID         string `json:"id"` // ARI, the resourceId of role assignments
 	Attributes struct {
-		Name      string    `json:"name"`
-		TypeKey   string    `json:"typeKey"`
-		Type      string    `json:"type"`
-		Status    string    `json:"status"`
-		HostURL   string    `json:"hostUrl"`
-		Sandbox   bool      `json:"sandbox"`
-		Capacity  *int      `json:"capacity"` // nil: unlimited or unknown
-		CreatedAt Timestamp `json:"createdAt"`
+		TypeKey  string `json:"typeKey"`
+		Status   string `json:"status"`  // online | offline | deprecated (an open enum)
+		HostURL  string `json:"hostUrl"` // null reads as ""
+		Capacity *int   `json:"capacity"`
 	} `json:"attributes"`
 }
 
-// Directory is one entry of GET directories. Its shape is not in the
-// fact files; the simulated site's is followed.
+func (w Workspace) ident() (string, string) { return w.ID, "id" }
+
+// Directory is one entry of GET directories.
 type Directory struct {
 	DirectoryID string `json:"directoryId"`
 	Name        string `json:"name"`
 }
 
-// OrgUser is the v2 directory user (§7.5). ProductAccess, Groups and
+func (d Directory) ident() (string, string) { return d.DirectoryID, "directoryId" }
+
+// OrgUser is the v2 directory user. ProductAccess, Groups and
 // PlatformRoles are filled only when the search expands them.
 type OrgUser struct {
-	AccountID        string          `json:"accountId"`
-	AccountType      string          `json:"accountType"`
-	Status           string          `json:"status"` // active | suspended | not_invited | deactivated | for_deletion
-	AccountStatus    string          `json:"accountStatus"`
-	MembershipStatus string          `json:"membershipStatus"`
-	AddedToOrg       Timestamp       `json:"addedToOrg"`
-	Name             string          `json:"name"`
-	Nickname         string          `json:"nickname"`
-	Email            string          `json:"email"`
-	EmailVerified    bool            `json:"emailVerified"`
-	ClaimStatus      string          `json:"claimStatus"` // managed | unmanaged
-	PlatformRoles    []string        `json:"platformRoles"`
-	ManagementSource string          `json:"managementSource"`
-	MFAEnabled       bool            `json:"mfaEnabled"`
-	ProductAccess    []ProductAccess `json:"productAccess"`
-	Groups           []OrgUserGroup  `json:"groups"`
-	DeactivatedOn    Timestamp       `json:"deactivatedOn"`
-	ForDeletion      bool            `json:"forDeletion"`
+	AccountID     string          `json:"accountId"`
+	AccountType   string          `json:"accountType"`
+	Status        string          `json:"status"` // active | suspended | not_invited | deactivated | for_deletion
+	AccountStatus string          `json:"accountStatus"`
+	AddedToOrg    Timestamp       `json:"addedToOrg"`
+	Name          string          `json:"name"`
+	Email         string          `json:"email"`
+	ClaimStatus   string          `json:"claimStatus"` // managed | unmanaged
+	PlatformRoles []string        `json:"platformRoles"`
+	ProductAccess []ProductAccess `json:"productAccess"`
+	Groups        []OrgUserGroup  `json:"groups"`
 }
+
+func (u OrgUser) ident() (string, string) { return u.AccountID, "accountId" }
 
 // ProductAccess is one product a user holds, with the last activity in it.
 type ProductAccess struct {
 	Key                 string    `json:"key"`
-	ID                  string    `json:"id"` // resource ARI
+	ID                  string    `json:"id"` // the product instance; an ARI where Seatlens has seen one
 	LastActiveTimestamp Timestamp `json:"lastActiveTimestamp"`
 }
 
 // OrgUserGroup is a group in a user's "groups" expansion.
 type OrgUserGroup struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	ID string `json:"id"`
 }
 
-// OrgGroup is the v2 directory group (§7.5): who manages it and whether
-// it is synced from an identity provider.
+// OrgGroup is the v2 directory group: who manages it and whether it is
+// synced from an identity provider.
 type OrgGroup struct {
-	ID               string `json:"id"`
-	Name             string `json:"name"`
-	Description      string `json:"description"`
-	DirectoryID      string `json:"directoryId"`
-	ManagementAccess struct {
-		Deletable  bool `json:"deletable"`
-		Modifiable bool `json:"modifiable"`
-		Readable   bool `json:"readable"`
-	} `json:"managementAccess"`
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	DirectoryID    string `json:"directoryId"`
 	ExternalSynced bool   `json:"externalSynced"`
-	ManagedBy      string `json:"managedBy"`
+	ManagedBy      string `json:"managedBy"` // external | admins | team-members | open
 	Counts         *struct {
-		Users     *int `json:"users"`
-		Resources *int `json:"resources"`
+		Users *int `json:"users"`
 	} `json:"counts"` // only with expand counts.*
 }
+
+func (g OrgGroup) ident() (string, string) { return g.ID, "id" }
 
 // GroupRoleAssignment is a resource a group grants roles on. DefaultRole
 // is set when the group is that resource's default group.
 type GroupRoleAssignment struct {
-	ResourceID    string   `json:"resourceId"`
-	ResourceOwner string   `json:"resourceOwner"`
-	DefaultRole   string   `json:"defaultRole"`
-	Roles         []string `json:"roles"`
+	ResourceID  string   `json:"resourceId"`
+	DefaultRole string   `json:"defaultRole"`
+	Roles       []string `json:"roles"`
 }
+
+func (a GroupRoleAssignment) ident() (string, string) { return a.ResourceID, "resourceId" }
 
 // UserRoleAssignment is a resource a user holds roles on, and how.
+// RoleAssignments is nil when the answer has only the deprecated roles
+// list, which does not say how a role was assigned.
 type UserRoleAssignment struct {
-	ResourceID      string   `json:"resourceId"`
-	ResourceOwner   string   `json:"resourceOwner"`
-	Roles           []string `json:"roles"`
-	RoleAssignments []struct {
-		Role                  string   `json:"role"`
-		RoleAssignmentMethods []string `json:"roleAssignmentMethods"` // direct | group_direct | inferred
-	} `json:"roleAssignments"`
-	DirectoryID         string `json:"directoryId"`         // "" for platform roles
-	UserDirectoryStatus string `json:"userDirectoryStatus"` // "" for platform roles
+	ResourceID      string            `json:"resourceId"`
+	Roles           []string          `json:"roles"` // deprecated by Atlassian for roleAssignments
+	RoleAssignments *[]RoleAssignment `json:"roleAssignments"`
+	DirectoryID     string            `json:"directoryId"` // "" for platform roles
 }
 
-// ServiceAccount is one item of the service-accounts API (§7.8).
-type ServiceAccount struct {
-	AtlassianID string    `json:"atlassianId"` // the account ID Jira shows
-	ID          string    `json:"id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"displayName"`
-	Picture     string    `json:"picture"`
-	Container   string    `json:"container"`
-	UpdatedAt   Timestamp `json:"updatedAt"`
-	Status      string    `json:"status"`
-	CreatedByID string    `json:"createdById"`
-	Description string    `json:"description"`
+// RoleAssignment is one role of a UserRoleAssignment.
+type RoleAssignment struct {
+	Role                  string   `json:"role"`
+	RoleAssignmentMethods []string `json:"roleAssignmentMethods"` // direct | group_direct | inferred
 }
+
+func (a UserRoleAssignment) ident() (string, string) {
+	if a.ResourceID == "" {
+		return "", "resourceId"
+	}
+	return a.ResourceID + " " + a.DirectoryID, "resourceId"
+}
+
+// ServiceAccount is one item of the service-accounts API.
+type ServiceAccount struct {
+	AtlassianID string `json:"atlassianId"` // the account ID Jira shows
+}
+
+func (a ServiceAccount) ident() (string, string) { return a.AtlassianID, "atlassianId" }
 
 // SortBy orders a search.
 type SortBy struct {
@@ -249,24 +244,32 @@ type GroupSearch struct {
 // Orgs returns the organisations the key belongs to.
 func (c *Client) Orgs(ctx context.Context) ([]Org, error) {
 	r := request{op: "org.getOrgs", method: http.MethodGet, path: "/admin/v1/orgs", idempotent: true}
-	return collect(func(fn func([]Org) error) error { return eachGetCursorPage(ctx, c, r, 0, fn) })
+	return collect(func(fn func([]Org) error) error { return eachGetCursorPage(ctx, c, r, "data", 0, fn) })
 }
 
-// Workspaces returns the org's site products with their ARIs and
-// capacity. The search is a POST that changes nothing, so it is retried.
+// Workspaces returns the org's products with their ARIs and capacity. The
+// search is a POST that changes nothing, so it is retried. Atlassian: "when
+// a cursor is provided in the request body, no other properties may be
+// present"
+// (https://developer.atlassian.com/cloud/admin/organization/rest/api-group-workspaces/),
+// so later pages send the cursor alone.
 func (c *Client) Workspaces(ctx context.Context, orgID string) ([]Workspace, error) {
 	if err := need("workspaces", orgID); err != nil {
 		return nil, err
 	}
 	r := request{op: "org.searchWorkspaces", method: http.MethodPost,
 		path: "/admin/v2/orgs/" + url.PathEscape(orgID) + "/workspaces", idempotent: true}
-	limit := c.size(orgPage)
+	limit := c.size(orgWorkspacesPage)
 	return collect(func(fn func([]Workspace) error) error {
 		return eachPostCursorPage(ctx, c, r, func(cursor string) any {
+			if cursor != "" {
+				return struct {
+					Cursor string `json:"cursor"`
+				}{cursor}
+			}
 			return struct {
-				Limit  int    `json:"limit"`
-				Cursor string `json:"cursor,omitempty"`
-			}{limit, cursor}
+				Limit int `json:"limit"`
+			}{limit}
 		}, fn)
 	})
 }
@@ -278,7 +281,9 @@ func (c *Client) Directories(ctx context.Context, orgID string) ([]Directory, er
 	}
 	r := request{op: "org.getDirectories", method: http.MethodGet,
 		path: "/admin/v2/orgs/" + url.PathEscape(orgID) + "/directories", idempotent: true}
-	return collect(func(fn func([]Directory) error) error { return eachGetCursorPage(ctx, c, r, 0, fn) })
+	return collect(func(fn func([]Directory) error) error {
+		return eachGetCursorPage(ctx, c, r, "data", c.size(orgPage), fn)
+	})
 }
 
 // SearchUsers hands every user matching q to fn one page at a time, so a
@@ -333,7 +338,7 @@ func (c *Client) GroupRoleAssignments(ctx context.Context, orgID, directoryID, g
 		path: "/admin/v2/orgs/" + url.PathEscape(orgID) + "/directories/" + url.PathEscape(directoryID) +
 			"/groups/" + url.PathEscape(groupID) + "/role-assignments"}
 	return collect(func(fn func([]GroupRoleAssignment) error) error {
-		return eachGetCursorPage(ctx, c, r, c.size(orgPage), fn)
+		return eachGetCursorPage(ctx, c, r, "data", c.size(orgPage), fn)
 	})
 }
 
@@ -347,12 +352,16 @@ func (c *Client) UserRoleAssignments(ctx context.Context, orgID, directoryID, ac
 		path: "/admin/v2/orgs/" + url.PathEscape(orgID) + "/directories/" + url.PathEscape(directoryID) +
 			"/users/" + url.PathEscape(accountID) + "/role-assignments"}
 	return collect(func(fn func([]UserRoleAssignment) error) error {
-		return eachGetCursorPage(ctx, c, r, c.size(orgPage), fn)
+		return eachGetCursorPage(ctx, c, r, "data", c.size(orgPage), fn)
 	})
 }
 
-// ServiceAccounts returns the org's service accounts (§7.8), which hold no
-// seat.
+// ServiceAccounts returns the org's service accounts, which hold no seat.
+// Atlassian documents no query parameter for this list and does not say
+// whether its links.next is a URL or a token
+// (https://developer.atlassian.com/cloud/admin/api-access/rest/api-group-service-account/),
+// so the first page is asked for bare and the next link followed as it
+// comes: a URL as given, a token as ?cursor= (an inference).
 func (c *Client) ServiceAccounts(ctx context.Context, orgID string) ([]ServiceAccount, error) {
 	if err := need("service accounts", orgID); err != nil {
 		return nil, err
@@ -360,7 +369,7 @@ func (c *Client) ServiceAccounts(ctx context.Context, orgID string) ([]ServiceAc
 	r := request{op: "org.getServiceAccounts", method: http.MethodGet, idempotent: true,
 		path: "/admin/api-access/v1/orgs/" + url.PathEscape(orgID) + "/service-accounts"}
 	return collect(func(fn func([]ServiceAccount) error) error {
-		return eachGetCursorPage(ctx, c, r, c.size(orgPage), fn)
+		return eachGetCursorPage(ctx, c, r, "items", 0, fn)
 	})
 }
 

@@ -9,9 +9,17 @@ import (
 )
 
 // Atlassian pages two ways: Jira by offset (startAt/maxResults, with a
-// PageBean or a bare array), the Organizations API by cursor (links.next).
-// The walkers below hand each page to a callback as it arrives, so a
-// 100k-user directory never has to sit in memory twice.
+// PageBean or a bare array), the Organizations API by cursor (links.next,
+// a token or a URL). The walkers below hand each page to a callback as it
+// arrives, so a 100k-user directory never has to sit in memory twice.
+//
+// No answer may make a walk hang, grow without bound or end early without
+// a word: a page that is not the last must bring an entry not seen before
+// (a server repeating a page, or handing out new cursors to the same
+// accounts, ends the walk with an error); a walk collects at most
+// Options.MaxListItems entries; nothing is sized from a count the server
+// claims; and a total below zero, a missing list or a next link that
+// cannot be followed are errors, never a shorter list.
 
 // size is the page size to ask an endpoint for: its largest, unless
 // Options.PageSize is smaller.
@@ -22,21 +30,65 @@ func (c *Client) size(largest int) int {
 	return largest
 }
 
+// walkError is an error of a walk: the answers were valid one by one but
+// do not add up to a complete list.
+func walkError(r request, format string, args ...any) error {
+	return fmt.Errorf("atlassian: %s %s (%s): %w", r.method, r.path, r.op, &ShapeError{Msg: fmt.Sprintf(format, args...)})
+}
+
+// progress is what a walk has collected: the identifiers seen, so a page
+// can be told to bring nothing new, and how many.
+type progress struct {
+	r    request
+	max  int
+	seen map[string]struct{}
+}
+
+func (c *Client) progress(r request) *progress {
+	return &progress{r: r, max: c.maxItems, seen: map[string]struct{}{}}
+}
+
+// addPage records a page and reports how many of its entries are new.
+func addPage[T identified](p *progress, items []T) (int, error) {
+	fresh := 0
+	for i := range items {
+		id, _ := items[i].ident()
+		if _, ok := p.seen[id]; !ok {
+			p.seen[id] = struct{}{}
+			fresh++
+		}
+	}
+	if len(p.seen) > p.max {
+		return fresh, walkError(p.r, "the list goes on past %d entries, more than any site holds; stopped", p.max)
+	}
+	return fresh, nil
+}
+
 // offsetPage is Jira's PageBean (group/bulk, group/member).
 type offsetPage[T any] struct {
-	StartAt    int   `json:"startAt"`
-	MaxResults int   `json:"maxResults"`
-	Total      *int  `json:"total"`
-	IsLast     *bool `json:"isLast"`
-	Values     []T   `json:"values"`
+	Total  *int              `json:"total"`
+	IsLast *bool             `json:"isLast"`
+	Values list[T, inValues] `json:"values"`
+}
+
+// check refuses a page the walkers cannot rely on.
+func (p *offsetPage[T]) check(r request) error {
+	if err := p.Values.need(); err != nil {
+		return fmt.Errorf("atlassian: %s %s (%s): %w", r.method, r.path, r.op, err)
+	}
+	if p.Total != nil && *p.Total < 0 {
+		return fmt.Errorf("atlassian: %s %s (%s): %w", r.method, r.path, r.op, wrongValue("total", strconv.Itoa(*p.Total), "not a count of anything"))
+	}
+	return nil
 }
 
 // eachOffsetPage walks a PageBean endpoint. The next startAt is counted
 // from the values received, not from the maxResults asked, because Jira
 // clamps maxResults silently (group/member to 50).
-func eachOffsetPage[T any](ctx context.Context, c *Client, r request, size int, fn func([]T) error) error {
+func eachOffsetPage[T identified](ctx context.Context, c *Client, r request, size int, fn func([]T) error) error {
 	q := cloneValues(r.query)
 	r.query = q
+	prog := c.progress(r)
 	for start := 0; ; {
 		q.Set("startAt", strconv.Itoa(start))
 		q.Set("maxResults", strconv.Itoa(size))
@@ -44,19 +96,55 @@ func eachOffsetPage[T any](ctx context.Context, c *Client, r request, size int, 
 		if err := c.do(ctx, r, &p); err != nil {
 			return err
 		}
-		if len(p.Values) > 0 {
-			if err := fn(p.Values); err != nil {
+		if err := p.check(r); err != nil {
+			return err
+		}
+		fresh, err := addPage(prog, p.Values.Items)
+		if err != nil {
+			return err
+		}
+		if len(p.Values.Items) > 0 {
+			if err := fn(p.Values.Items); err != nil {
 				return err
 			}
 		}
-		start += len(p.Values)
-		switch {
-		case p.IsLast != nil && *p.IsLast, len(p.Values) == 0:
+		start += len(p.Values.Items)
+		if p.last(start) {
 			return nil
-		case p.Total != nil && start >= *p.Total:
-			return nil // isLast missing or wrong: total still ends the walk
+		}
+		if fresh == 0 {
+			return walkError(r, "the page at startAt=%d brought no entry not seen before, yet is not the last (isLast %s, total %s)",
+				start-len(p.Values.Items), boolText(p.IsLast), countText(p.Total))
 		}
 	}
+}
+
+// last reports whether a page ends the walk, end being the offset after
+// it. An explicit isLast decides: a total lower than the truth must not cut
+// a walk short. Without isLast the total does, and without either an
+// empty page.
+func (p *offsetPage[T]) last(end int) bool {
+	switch {
+	case p.IsLast != nil:
+		return *p.IsLast
+	case p.Total != nil:
+		return end >= *p.Total
+	}
+	return len(p.Values.Items) == 0
+}
+
+func boolText(b *bool) string {
+	if b == nil {
+		return "missing"
+	}
+	return strconv.FormatBool(*b)
+}
+
+func countText(n *int) string {
+	if n == nil {
+		return "missing"
+	}
+	return strconv.Itoa(*n)
 }
 
 // eachArrayPage walks an endpoint answering a bare array without a total
@@ -64,132 +152,181 @@ func eachOffsetPage[T any](ctx context.Context, c *Client, r request, size int, 
 // as the last: that Jira never answers fewer than asked while more remain
 // is only an inference (billing-model.md §5.1), and a missed page would
 // hide accounts silently; the certainty costs one call.
-func eachArrayPage[T any](ctx context.Context, c *Client, r request, size int, fn func([]T) error) error {
+func eachArrayPage[T identified](ctx context.Context, c *Client, r request, size int, fn func([]T) error) error {
 	q := cloneValues(r.query)
 	r.query = q
+	prog := c.progress(r)
 	for start := 0; ; {
 		q.Set("startAt", strconv.Itoa(start))
 		q.Set("maxResults", strconv.Itoa(size))
-		var page []T
+		var page list[T, atRoot]
 		if err := c.do(ctx, r, &page); err != nil {
 			return err
 		}
-		if len(page) > 0 {
-			if err := fn(page); err != nil {
-				return err
-			}
-		}
-		if len(page) == 0 {
+		if len(page.Items) == 0 {
 			return nil
 		}
-		start += len(page)
+		fresh, err := addPage(prog, page.Items)
+		if err != nil {
+			return err
+		}
+		if err := fn(page.Items); err != nil {
+			return err
+		}
+		if fresh == 0 {
+			return walkError(r, "the page at startAt=%d brought no account not seen before: the list never runs dry", start)
+		}
+		start += len(page.Items)
 	}
 }
 
-// cursorPage is an Organizations API page: v2 lists put the items in
+// cursorPage is an Organizations API page: v2 lists put the entries in
 // data, the service-accounts API in items; both link the next page in
-// links.next.
+// links.next, as a cursor token or as a URL.
 type cursorPage[T any] struct {
-	Data  []T `json:"data"`
-	Items []T `json:"items"`
+	Data  list[T, inData]  `json:"data"`
+	Items list[T, inItems] `json:"items"`
 	Links struct {
 		Next *string `json:"next"`
 	} `json:"links"`
 }
 
-func (p *cursorPage[T]) values() []T {
-	if len(p.Data) > 0 {
-		return p.Data
+// entries is the page's list under key ("data" or "items").
+func (p *cursorPage[T]) entries(r request, key string) ([]T, error) {
+	items, err := p.Data.Items, p.Data.need()
+	if key == "items" {
+		items, err = p.Items.Items, p.Items.need()
 	}
-	return p.Items
+	if err != nil {
+		return nil, fmt.Errorf("atlassian: %s %s (%s): %w", r.method, r.path, r.op, err)
+	}
+	return items, nil
 }
 
-// walkCursors calls fetch with "" and then each next cursor until there is
-// none. A cursor seen before ends the walk with an error rather than a
-// loop that never stops.
-func walkCursors(r request, fetch func(cursor string) (next *string, err error)) error {
-	seen := map[string]bool{}
-	for cursor := ""; ; {
-		next, err := fetch(cursor)
+// next is where a cursor page's links.next points: a cursor token to send
+// back, or a URL on the client's own origin to follow.
+type next struct {
+	cursor string
+	url    *url.URL
+}
+
+// nextOf reads links.next. Atlassian documents it as a cursor token on
+// the v2 directory lists and as a URL ("URL to fetch the Next Page") on
+// /v1/orgs, workspaces and events-stream
+// (https://dac-static.atlassian.com/cloud/admin/organization/swagger.v3.json,
+// LinkPageCursor and LinkPageModel); a URL elsewhere than the client's
+// origin is never followed, since the org key would go with it.
+func (c *Client) nextOf(r request, raw *string) (next, bool, error) {
+	if raw == nil || strings.TrimSpace(*raw) == "" {
+		return next{}, false, nil
+	}
+	s := strings.TrimSpace(*raw)
+	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "/") {
+		if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return next{}, false, walkError(r, "links.next %s is neither a cursor nor a URL", describe(s))
+		}
+		return next{cursor: s}, true, nil
+	}
+	u, err := c.baseURL.Parse(s)
+	if err != nil {
+		return next{}, false, walkError(r, "links.next %s is not a URL that can be followed: %v", describe(s), err)
+	}
+	if !c.sameOrigin(u) {
+		return next{}, false, walkError(r, "links.next points to %s, not to %s; not followed", describe(redactURL(u)), c.base)
+	}
+	return next{url: u}, true, nil
+}
+
+// walkCursors fetches page after page until links.next is absent. fetch
+// gets the next link of the previous page (zero for the first) and
+// returns the page's entries and its links.next.
+func walkCursors[T identified](c *Client, r request, fetch func(n next) ([]T, *string, error), fn func([]T) error) error {
+	prog := c.progress(r)
+	links := map[string]bool{}
+	for n := (next{}); ; {
+		items, raw, err := fetch(n)
 		if err != nil {
 			return err
 		}
-		n, err := cursorOf(next)
+		fresh, err := addPage(prog, items)
 		if err != nil {
-			return fmt.Errorf("atlassian: %s %s: links.next: %w", r.method, r.path, err)
+			return err
 		}
-		if n == "" {
-			return nil
+		if len(items) > 0 {
+			if err := fn(items); err != nil {
+				return err
+			}
 		}
-		if seen[n] {
-			return fmt.Errorf("atlassian: %s %s: the server repeated a page cursor", r.method, r.path)
+		nx, more, err := c.nextOf(r, raw)
+		if err != nil || !more {
+			return err
 		}
-		seen[n] = true
-		cursor = n
+		if fresh == 0 {
+			return walkError(r, "a page with a next link brought no entry not seen before (%d entries): the server repeats itself", len(items))
+		}
+		link := nx.cursor
+		if nx.url != nil {
+			link = nx.url.String()
+		}
+		if links[link] {
+			return walkError(r, "links.next repeats an earlier page's link")
+		}
+		links[link] = true
+		n = nx
 	}
 }
 
-// cursorOf reads links.next: a bare cursor token (v2), or a full URL
-// carrying it as ?cursor= (v1, billing-model.md §7.1).
-func cursorOf(next *string) (string, error) {
-	if next == nil {
-		return "", nil
-	}
-	s := strings.TrimSpace(*next)
-	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") ||
-		(strings.HasPrefix(s, "/") && strings.Contains(s, "cursor=")) {
-		u, err := url.Parse(s)
-		if err != nil {
-			return "", err
-		}
-		return u.Query().Get("cursor"), nil
-	}
-	return s, nil
-}
-
-// eachGetCursorPage walks a GET cursor endpoint (cursor and limit in the
-// query).
-func eachGetCursorPage[T any](ctx context.Context, c *Client, r request, limit int, fn func([]T) error) error {
-	q := cloneValues(r.query)
-	r.query = q
+// eachGetCursorPage walks a GET cursor endpoint whose entries are under
+// key. A cursor token is sent back as ?cursor= (Atlassian: "If present,
+// all other parameters are discarded", so the others may stay); a URL is
+// followed as given.
+func eachGetCursorPage[T identified](ctx context.Context, c *Client, r request, key string, limit int, fn func([]T) error) error {
+	first := cloneValues(r.query)
 	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
+		first.Set("limit", strconv.Itoa(limit))
 	}
-	return walkCursors(r, func(cursor string) (*string, error) {
-		if cursor == "" {
-			q.Del("cursor")
-		} else {
-			q.Set("cursor", cursor)
+	return walkCursors(c, r, func(n next) ([]T, *string, error) {
+		req := r
+		switch {
+		case n.url != nil:
+			req.path = strings.TrimPrefix(n.url.EscapedPath(), c.baseURL.Path)
+			req.query = n.url.Query()
+		case n.cursor != "":
+			req.query = cloneValues(first)
+			req.query.Set("cursor", n.cursor)
+		default:
+			req.query = first
 		}
 		var p cursorPage[T]
-		if err := c.do(ctx, r, &p); err != nil {
-			return nil, err
+		if err := c.do(ctx, req, &p); err != nil {
+			return nil, nil, err
 		}
-		if v := p.values(); len(v) > 0 {
-			if err := fn(v); err != nil {
-				return nil, err
-			}
-		}
-		return p.Links.Next, nil
-	})
+		items, err := p.entries(req, key)
+		return items, p.Links.Next, err
+	}, fn)
 }
 
-// eachPostCursorPage walks a POST search (cursor in the body, which body
-// builds for each cursor).
-func eachPostCursorPage[T any](ctx context.Context, c *Client, r request, body func(cursor string) any, fn func([]T) error) error {
-	return walkCursors(r, func(cursor string) (*string, error) {
-		r.body = body(cursor)
-		var p cursorPage[T]
-		if err := c.do(ctx, r, &p); err != nil {
-			return nil, err
-		}
-		if v := p.values(); len(v) > 0 {
-			if err := fn(v); err != nil {
-				return nil, err
+// eachPostCursorPage walks a POST search: body builds the request body for
+// a cursor ("" for the first page). A next link given as a URL must carry
+// the cursor as its ?cursor= parameter: a POST search has no other way to
+// send it.
+func eachPostCursorPage[T identified](ctx context.Context, c *Client, r request, body func(cursor string) any, fn func([]T) error) error {
+	return walkCursors(c, r, func(n next) ([]T, *string, error) {
+		cursor := n.cursor
+		if n.url != nil {
+			if cursor = n.url.Query().Get("cursor"); cursor == "" {
+				return nil, nil, walkError(r, "links.next %s carries no cursor to send in the next search", describe(redactURL(n.url)))
 			}
 		}
-		return p.Links.Next, nil
-	})
+		req := r
+		req.body = body(cursor)
+		var p cursorPage[T]
+		if err := c.do(ctx, req, &p); err != nil {
+			return nil, nil, err
+		}
+		items, err := p.entries(req, "data")
+		return items, p.Links.Next, err
+	}, fn)
 }
 
 // collect turns a page walker into a slice.
