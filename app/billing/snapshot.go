@@ -46,6 +46,16 @@ type Sources struct {
 	DefaultGroups bool `json:"defaultGroups"`
 	// Activity is the source of last-active dates; nil when there is none.
 	Activity *ActivitySource `json:"activity,omitempty"`
+	// Offline lists the site's products the Organizations API reports as
+	// offline or deprecated: they are not explained, and the findings say
+	// so instead of leaving them out without a word.
+	Offline []OfflineProduct `json:"offline,omitempty"`
+}
+
+// OfflineProduct is a product of the site whose workspace is not online.
+type OfflineProduct struct {
+	Product string `json:"product"` // canonical key
+	Status  string `json:"status"`  // the workspace's status: offline | deprecated
 }
 
 // Activity source kinds.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -214,9 +215,18 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 		lic   atlassian.InstanceLicense
 	)
 
+	// A group's member pages are read through a window: its first page
+	// gives the page size and the total; then at most c.workers pages are
+	// asked for ahead of the last one answered, so a large group's pages
+	// overlap, and a total the site claims (10^12, say) never sizes
+	// anything. Without a total, one page after another.
 	type groupWork struct {
 		g     billing.Group
-		pages [][]atlassian.User // by page index
+		pages map[int][]atlassian.User // by page index
+		seen  map[string]bool          // accounts of every page so far
+		asked map[int]bool
+		size  int // the first page's length: Jira clamps maxResults
+		total int // from the first page; -1 unknown
 	}
 	var (
 		mu     sync.Mutex
@@ -224,35 +234,66 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 		tally  progressTally
 	)
 	p := newPool(ctx, c.workers)
-	var memberPage func(gw *groupWork, index, startAt int) func(context.Context) error
-	memberPage = func(gw *groupWork, index, startAt int) func(context.Context) error {
+	maxMembers := c.src.Jira.MaxListItems()
+	var memberPage func(gw *groupWork, index int) func(context.Context) error
+	// ask submits page index once; caller holds mu.
+	ask := func(gw *groupWork, index int) {
+		if gw.asked[index] {
+			return
+		}
+		gw.asked[index] = true
+		tally.add()
+		p.submit(memberPage(gw, index))
+	}
+	newGroup := func(id, name string) *groupWork {
+		gw := &groupWork{g: billing.Group{ID: id, Name: name}, pages: map[int][]atlassian.User{},
+			seen: map[string]bool{}, asked: map[int]bool{}, total: -1}
+		groups[id] = gw
+		ask(gw, 0)
+		return gw
+	}
+	memberPage = func(gw *groupWork, index int) func(context.Context) error {
 		return func(ctx context.Context) error {
 			defer c.progressDone(&tally)
+			mu.Lock()
+			startAt := index * gw.size
+			mu.Unlock()
 			page, err := c.src.Jira.GroupMembersPage(ctx, gw.g.ID, startAt)
 			if err != nil {
 				return stepErr("list the members of group "+gw.g.Name, err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for len(gw.pages) <= index {
-				gw.pages = append(gw.pages, nil)
-			}
 			gw.pages[index] = page.Values
-			size := len(page.Values)
+			fresh := 0
+			for _, m := range page.Values {
+				if !gw.seen[m.AccountID] {
+					gw.seen[m.AccountID] = true
+					fresh++
+				}
+			}
 			switch {
+			case len(gw.seen) > maxMembers:
+				return stepErr("list the members of group "+gw.g.Name, fmt.Errorf("more than %d members, more than any site holds; stopped", maxMembers))
 			case page.IsLast:
 				return nil
-			case page.Total < 0:
-				// No total: walk on one page at a time, from every page.
-				tally.add()
-				p.submit(memberPage(gw, index+1, startAt+size))
-				return nil
-			case index > 0:
-				return nil // the first page asked for every other one
+			case fresh == 0:
+				return stepErr("list the members of group "+gw.g.Name,
+					fmt.Errorf("the page at startAt=%d brought no member not seen before, yet is not the last: the site repeats itself", startAt))
 			}
-			for i, at := 1, size; at < page.Total; i, at = i+1, at+size {
-				tally.add()
-				p.submit(memberPage(gw, i, at))
+			if index == 0 {
+				gw.size, gw.total = len(page.Values), page.Total
+			}
+			if gw.total < 0 {
+				ask(gw, index+1)
+				return nil
+			}
+			for j := index + 1; j <= index+c.workers; j++ {
+				// Past the total only the next page, and only because this
+				// one says it is not the last.
+				if j*gw.size < gw.total || j == index+1 {
+					ask(gw, j)
+				}
 			}
 			return nil
 		}
@@ -269,10 +310,7 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 			for _, gn := range found {
 				gw := groups[gn.GroupID]
 				if gw == nil {
-					gw = &groupWork{g: billing.Group{ID: gn.GroupID, Name: gn.Name}}
-					groups[gn.GroupID] = gw
-					tally.add()
-					p.submit(memberPage(gw, 0, 0))
+					gw = newGroup(gn.GroupID, gn.Name)
 				}
 				if q.access == atlassian.AccessSiteAdmin {
 					gw.g.SiteAdmin = true
@@ -321,11 +359,11 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 		roles = rs
 		for _, r := range rs {
 			for _, d := range r.DefaultGroupsDetails {
+				if d.GroupID == "" {
+					return stepErr("read Jira's application roles", fmt.Errorf("a default group of %s has no groupId", r.Key))
+				}
 				if groups[d.GroupID] == nil {
-					gw := &groupWork{g: billing.Group{ID: d.GroupID, Name: d.Name}}
-					groups[d.GroupID] = gw
-					tally.add()
-					p.submit(memberPage(gw, 0, 0))
+					newGroup(d.GroupID, d.Name)
 				}
 			}
 		}
@@ -369,8 +407,9 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 	for _, gid := range order {
 		gw := groups[gid]
 		seen := map[string]bool{} // offset pages can repeat a member when the group changes mid-scan
-		for _, page := range gw.pages {
-			for _, m := range page {
+		indexes := slices.Sorted(maps.Keys(gw.pages))
+		for _, i := range indexes {
+			for _, m := range gw.pages[i] {
 				if seen[m.AccountID] {
 					continue
 				}

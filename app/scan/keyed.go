@@ -2,9 +2,11 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seatlens/seatlens/app/atlassian"
@@ -32,6 +34,7 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 	// stops at once rather than after thousands of calls.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	var mu sync.Mutex // guards legacy
 	var (
 		jiraProducts []billing.Product
 		jpErr        error
@@ -51,24 +54,13 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 		}
 		return stepErr("list the organisation's products", err)
 	}
-	byARI := map[string]string{} // resource ARI → canonical product
-	limits := map[string]*int{}
-	for _, ws := range workspaces {
-		if !sameHost(ws.Attributes.HostURL, c.site.Host) {
-			continue
-		}
-		key, ok := billing.FromARI(ws.ID)
-		if !ok {
-			key, ok = billing.FromOrgProductKey(ws.Attributes.TypeKey)
-		}
-		if !ok {
-			continue // a product Seatlens does not explain (Bitbucket, Trello, …)
-		}
-		byARI[ws.ID] = key
-		limits[key] = ws.Attributes.Capacity
-	}
+	byARI, limits, offline := siteProducts(workspaces, c.site.Host)
+	snap.Sources.Offline = offline
 	if len(byARI) == 0 {
 		<-jiraDone
+		if len(offline) > 0 {
+			return stepErr("find the site's products", fmt.Errorf("every product on %s is offline or deprecated", c.site.Host))
+		}
 		return stepErr("find the site's products", errNoProducts(c.site.Host))
 	}
 	var aris []string
@@ -92,7 +84,11 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 		users   []*billing.User
 		outside []*billing.User
 		service = map[string]bool{}
-		tally   progressTally
+		// customers are the customer accounts the directory lists with a
+		// product of the site (see below).
+		customers []*billing.User
+		legacy    = map[*billing.User][]legacyRole{}
+		tally     progressTally
 	)
 	walk := func(ctx context.Context) error {
 		sas, err := org.ServiceAccounts(ctx, orgID)
@@ -135,14 +131,21 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 				u.ServiceAccount = service[u.AccountID]
 				users = append(users, u)
 				// Role assignments for every account rule 1 may leave
-				// billable.
-				if !mayBeBillable(u) {
+				// billable, and for every other account that holds a
+				// product of the site: a suspended account's direct role,
+				// a guest's or a customer's is a seat too, not billable,
+				// and the findings list every seat.
+				held := heldProducts(ou, byARI)
+				if !mayBeBillable(u) && len(held) == 0 {
 					continue
+				}
+				if u.AccountType == billing.AccountCustomer && slices.Contains(held, billing.CustomerAccountProduct) {
+					customers = append(customers, u)
 				}
 				tally.add()
 				if !p.submit(func(ctx context.Context) error {
 					defer c.progressDone(&tally)
-					return c.userRoles(ctx, u, byARI)
+					return c.userRoles(ctx, u, byARI, &mu, legacy)
 				}) {
 					return ctx.Err()
 				}
@@ -197,6 +200,14 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	resolveLegacyRoles(groups, legacy)
+	// A customer account the directory lists with no role the Org API
+	// names keeps the seat the accounts outside the directory get.
+	for _, u := range customers {
+		if len(u.Roles) == 0 {
+			u.Roles = []billing.RoleAssignment{{Product: billing.CustomerAccountProduct, Role: billing.RoleCustomer, Method: billing.MethodInferred}}
+		}
+	}
 	for i := range snap.Products {
 		p := &snap.Products[i]
 		for _, jp := range jiraProducts {
@@ -245,18 +256,30 @@ func (c *collector) groupRoles(ctx context.Context, g *billing.Group, byARI map[
 }
 
 // userRoles reads a user's direct and inferred roles on the site's
-// products; group_direct ones are the groups' grants.
-func (c *collector) userRoles(ctx context.Context, u *billing.User, byARI map[string]string) error {
+// products; group_direct ones are the groups' grants. An entry with only
+// the deprecated roles list (Atlassian's 2025-07 OpenAPI had no
+// roleAssignments) does not say how a role came; such roles wait in
+// legacy until the groups' grants are known (resolveLegacyRoles).
+func (c *collector) userRoles(ctx context.Context, u *billing.User, byARI map[string]string, mu *sync.Mutex, legacy map[*billing.User][]legacyRole) error {
 	ras, err := c.src.Org.UserRoleAssignments(ctx, c.src.OrgID, atlassian.DirectoryAll, u.AccountID)
 	if err != nil {
 		return stepErr("read the roles of "+u.DisplayName, err)
 	}
+	var old []legacyRole
 	for _, ra := range ras {
 		key, ok := byARI[ra.ResourceID]
 		if !ok {
 			continue
 		}
-		for _, a := range ra.RoleAssignments {
+		if ra.RoleAssignments == nil {
+			for _, id := range ra.Roles {
+				if role, ok := billing.RoleFromID(id); ok {
+					old = append(old, legacyRole{product: key, role: role})
+				}
+			}
+			continue
+		}
+		for _, a := range *ra.RoleAssignments {
 			role, ok := billing.RoleFromID(a.Role)
 			if !ok {
 				continue
@@ -268,8 +291,101 @@ func (c *collector) userRoles(ctx context.Context, u *billing.User, byARI map[st
 			}
 		}
 	}
+	if len(old) > 0 {
+		mu.Lock()
+		legacy[u] = old
+		mu.Unlock()
+		return nil // RolesKnown stays false: how these roles came is unknown
+	}
 	u.RolesKnown = true
 	return nil
+}
+
+// legacyRole is a role from the deprecated roles list: held, by an
+// unknown method.
+type legacyRole struct{ product, role string }
+
+// resolveLegacyRoles keeps, of each account's roles whose method is
+// unknown, those its groups do not grant, as direct roles. Direct and
+// inferred give the same verdict (review: no group removal frees the
+// seat), and the account's roles stay unverified (RolesKnown false), so
+// rule 8 keeps any seat of it from being removable.
+func resolveLegacyRoles(groups []billing.Group, legacy map[*billing.User][]legacyRole) {
+	grants := map[string][]billing.Grant{}
+	for _, g := range groups {
+		grants[g.ID] = g.Grants
+	}
+	for u, roles := range legacy {
+		for _, lr := range roles {
+			viaGroup := slices.ContainsFunc(u.Groups, func(gid string) bool {
+				return slices.Contains(grants[gid], billing.Grant{Product: lr.product, Role: lr.role})
+			})
+			if !viaGroup {
+				u.Roles = append(u.Roles, billing.RoleAssignment{Product: lr.product, Role: lr.role, Method: billing.MethodDirect})
+			}
+		}
+	}
+}
+
+// heldProducts is the site's products a directory user's productAccess
+// names (by ARI, else by key; unconfirmed.go).
+func heldProducts(ou atlassian.OrgUser, byARI map[string]string) []string {
+	site := map[string]bool{}
+	for _, key := range byARI {
+		site[key] = true
+	}
+	var out []string
+	for _, pa := range ou.ProductAccess {
+		if key, ok := productAccessKey(pa, byARI); ok && site[key] && !slices.Contains(out, key) {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// siteProducts picks the org's workspaces on the site's host: the
+// resource ARIs of its products, their capacities, and the products whose
+// only workspaces there are offline or deprecated (left out, and said).
+// When one product has several workspaces on the host, an online one's
+// capacity wins. A status outside the documented online | offline |
+// deprecated is taken as online: explaining a product too many is safer
+// than leaving one out.
+func siteProducts(workspaces []atlassian.Workspace, host string) (map[string]string, map[string]*int, []billing.OfflineProduct) {
+	byARI := map[string]string{} // resource ARI → canonical product
+	limits := map[string]*int{}
+	online := map[string]bool{}
+	down := map[string]string{} // product → status, while no online workspace is seen
+	for _, ws := range workspaces {
+		if !sameHost(ws.Attributes.HostURL, host) {
+			continue
+		}
+		key, ok := billing.FromARI(ws.ID)
+		if !ok {
+			key, ok = billing.FromOrgProductKey(ws.Attributes.TypeKey)
+		}
+		if !ok {
+			continue // a product Seatlens does not explain (Bitbucket, Trello, …)
+		}
+		switch ws.Attributes.Status {
+		case "offline", "deprecated":
+			if !online[key] {
+				down[key] = ws.Attributes.Status
+			}
+			continue
+		}
+		byARI[ws.ID] = key
+		if !online[key] || limits[key] == nil {
+			limits[key] = ws.Attributes.Capacity
+		}
+		online[key] = true
+		delete(down, key)
+	}
+	var offline []billing.OfflineProduct
+	for key, status := range down {
+		offline = append(offline, billing.OfflineProduct{Product: key, Status: status})
+	}
+	slices.SortFunc(offline, func(a, b billing.OfflineProduct) int { return strings.Compare(a.Product, b.Product) })
+	return byARI, limits, offline
 }
 
 // appGroups reads an app account's groups (Jira's member pages would, but
@@ -294,7 +410,7 @@ func (c *collector) appGroups(ctx context.Context, u *billing.User, known map[st
 func (c *collector) orgUser(ou atlassian.OrgUser, byARI map[string]string, known map[string]bool) *billing.User {
 	u := &billing.User{
 		AccountID: ou.AccountID, DisplayName: ou.Name, Email: ou.Email, AccountType: ou.AccountType,
-		Active: ou.AccountStatus == "active", Status: ou.Status, ClaimStatus: ou.ClaimStatus,
+		Active: accountActive(ou), Status: ou.Status, ClaimStatus: ou.ClaimStatus,
 		ActivityCovered: true,
 	}
 	if !ou.AddedToOrg.IsZero() {
@@ -340,8 +456,28 @@ func (c *collector) orgUser(ou atlassian.OrgUser, byARI map[string]string, known
 	return u
 }
 
+// accountActive reads accountStatus, else the composite status Atlassian
+// documents (active, suspended and not_invited all have accountStatus
+// active): a missing field must not turn an account deactivated.
+func accountActive(ou atlassian.OrgUser) bool {
+	if ou.AccountStatus != "" {
+		return ou.AccountStatus == "active"
+	}
+	switch ou.Status {
+	case "active", "suspended", "not_invited":
+		return true
+	}
+	return false
+}
+
+// sameHost reports whether a workspace's hostUrl names the site's host.
+// Atlassian types hostUrl as a string and does not give its format; an
+// absolute URL is what its tracker shows, and a bare host is taken too.
 func sameHost(hostURL, host string) bool {
-	u, err := url.Parse(hostURL)
+	u, err := url.Parse(strings.TrimSpace(hostURL))
+	if err == nil && u.Host == "" && u.Scheme == "" {
+		u, err = url.Parse("https://" + strings.TrimSpace(hostURL))
+	}
 	return err == nil && strings.EqualFold(u.Host, host)
 }
 

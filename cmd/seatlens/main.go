@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/seatlens/seatlens/app/atlassian"
 )
 
 // errUsage marks a mistake on the command line (exit status 2).
@@ -44,12 +46,18 @@ func main() {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "seatlens:", err)
+		fmt.Fprintln(os.Stderr, errorLine(err))
 		os.Exit(2)
 	default:
-		fmt.Fprintln(os.Stderr, "seatlens:", err)
+		fmt.Fprintln(os.Stderr, errorLine(err))
 		os.Exit(1)
 	}
+}
+
+// errorLine is how a failure reaches the terminal: one line, whatever a
+// display name or an Atlassian message in it holds (atlassian.Printable).
+func errorLine(err error) string {
+	return "seatlens: " + atlassian.Printable(err.Error())
 }
 
 // run dispatches a command; stdout carries only command output.

@@ -32,6 +32,10 @@ const defaultOrgURL = "https://api.atlassian.com"
 // scanClock is the scan's "now"; tests pin it to the fixture's date.
 var scanClock = time.Now
 
+// The bounds of one call (zero: atlassian's defaults, which give up on a
+// dead or dripping server within 90 seconds); tests shorten them.
+var scanAttemptTimeout, scanCallTimeout time.Duration
+
 // scanFlags are the flags of `seatlens scan`; their names are a contract
 // for scripts.
 type scanFlags struct {
@@ -151,7 +155,7 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 	}
 
-	opts := atlassian.Options{MaxInFlight: f.concurrency, UserAgent: "seatlens-scan"}
+	opts := atlassian.Options{MaxInFlight: f.concurrency, UserAgent: "seatlens-scan", AttemptTimeout: scanAttemptTimeout, CallTimeout: scanCallTimeout}
 	// Keep a connection per call in flight: the default transport keeps two
 	// idle ones per host, so a scan would open a new connection for most
 	// calls.
@@ -159,7 +163,9 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	transport.MaxIdleConnsPerHost = f.concurrency + 2
 	// One limit for both APIs: --concurrency is what the scan keeps in
 	// flight in total, whichever client sends.
-	hc := &http.Client{Transport: &limitedTransport{next: transport, slots: make(chan struct{}, f.concurrency)}, Timeout: atlassian.DefaultTimeout}
+	// Each call bounds its own attempts (atlassian.Options' timeouts), so
+	// the http.Client has none of its own.
+	hc := &http.Client{Transport: &limitedTransport{next: transport, slots: make(chan struct{}, f.concurrency)}}
 	jira, err := atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), opts)
 	if err != nil {
 		return fmt.Errorf("%w: --site: %v", errUsage, err)
@@ -175,7 +181,7 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	// The credential checks run unretried beside the scan: a mistyped site
 	// or token fails in a second (and stops the scan), not after the
 	// backoff meant for a flaky network.
-	checkOpts := atlassian.Options{MaxRetries: -1, UserAgent: opts.UserAgent}
+	checkOpts := atlassian.Options{MaxRetries: -1, UserAgent: opts.UserAgent, AttemptTimeout: scanAttemptTimeout, CallTimeout: scanCallTimeout}
 	check, err := atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), checkOpts)
 	if err != nil {
 		return fmt.Errorf("%w: --site: %v", errUsage, err)
@@ -226,9 +232,14 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	// JSON is indented for a person at a terminal; a file or a pipe gets it
-	// compact, ten times faster to write (jq indents it when wanted).
-	indent := f.out == "" && isTerminal(stdout)
-	if err := writeOutput(f.out, stdout, func(w io.Writer) error { return render(w, f.format, indent, findings) }); err != nil {
+	// compact, ten times faster to write (jq indents it when wanted). A
+	// terminal also gets no control character: names come from Atlassian.
+	terminal := f.out == "" && isTerminal(stdout)
+	out := stdout
+	if terminal {
+		out = &controlFilter{w: stdout}
+	}
+	if err := writeOutput(f.out, out, func(w io.Writer) error { return render(w, f.format, terminal, findings) }); err != nil {
 		return err
 	}
 	calls := checks + jira.Stats().Total.Calls
@@ -238,6 +249,9 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	t := findings.Totals
 	fmt.Fprintf(stderr, "seatlens: scanned %s: %d users, %d seats, %d billable: %d removable, %d review, %d hold; %d calls in %s, explained and written in %s\n",
 		f.site, t.Users, t.Seats, t.BillableSeats, t.Removable, t.Review, t.Hold, calls, r.took.Round(time.Millisecond), (time.Since(start) - r.took).Round(time.Millisecond))
+	for _, o := range snap.Sources.Offline {
+		fmt.Fprintf(stderr, "seatlens: %s is %s on this site (the Organizations API says so); its seats are not explained\n", productLabel(o.Product), o.Status)
+	}
 	if !snap.Sources.OrgAPI && t.LikelyRemovable > 0 {
 		fmt.Fprintf(stderr, "seatlens: without an org key nothing is removable yet; %d seats are likely removable (connect an org key to confirm)\n", t.LikelyRemovable)
 	}
@@ -288,6 +302,10 @@ func explainScanError(f scanFlags, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return errors.New("scan interrupted; nothing was written")
+	case errors.Is(err, atlassian.ErrRedirect):
+		// Checked before the statuses: a refused redirect is no verdict on
+		// the credentials.
+		return fmt.Errorf("scan stopped, nothing was written: a redirect to another host was refused (check --site and --org-url): %v", err)
 	case errors.Is(err, atlassian.ErrUnauthorized) && isOrg:
 		return fmt.Errorf("bad credentials: the Organizations API refused the org key (%v)", err)
 	case errors.Is(err, atlassian.ErrUnauthorized):
@@ -296,10 +314,48 @@ func explainScanError(f scanFlags, err error) error {
 		return fmt.Errorf("not allowed: %s is not a site administrator's account (%v)", f.email, err)
 	case errors.Is(err, atlassian.ErrForbidden):
 		return fmt.Errorf("not allowed: the org key may not read organisation %s (%v)", f.orgID, err)
+	case errors.Is(err, atlassian.ErrTimeout):
+		return fmt.Errorf("the site or the Organizations API stopped answering, nothing was written: %v", err)
 	case errors.As(err, &opErr) && opErr.Op == "dial", errors.As(err, &netErr) && netErr.Timeout():
 		return fmt.Errorf("cannot reach the site or the Organizations API: %v", err)
 	}
 	return fmt.Errorf("scan incomplete, nothing was written: %v", err)
+}
+
+// productLabel names a product in a message.
+func productLabel(key string) string {
+	if p, ok := billing.LookupProduct(key); ok {
+		return p.Name
+	}
+	return key
+}
+
+// controlFilter drops the control characters a terminal would act on
+// (ESC and the rest of C0 but newline and tab, DEL, and C1 as UTF-8)
+// from output bound for it.
+type controlFilter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (c *controlFilter) Write(p []byte) (int, error) {
+	c.buf = c.buf[:0]
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		switch {
+		case b == '\n' || b == '\t':
+		case b < 0x20 || b == 0x7f:
+			continue
+		case b == 0xc2 && i+1 < len(p) && p[i+1] >= 0x80 && p[i+1] <= 0x9f:
+			i++ // a C1 control, U+0080–U+009F
+			continue
+		}
+		c.buf = append(c.buf, b)
+	}
+	if _, err := c.w.Write(c.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func readActivityCSV(path, date string) (*admincsv.Export, time.Time, error) {
@@ -339,7 +395,7 @@ func reportActivity(w io.Writer, path string, date time.Time, rep scan.ActivityR
 			fmt.Fprintf(w, "seatlens: activity CSV: %d more problems\n", len(rep.Problems)-5+rep.ProblemsOmitted)
 			break
 		}
-		fmt.Fprintf(w, "seatlens: activity CSV: %s\n", p)
+		fmt.Fprintf(w, "seatlens: activity CSV: %s\n", atlassian.Printable(p.String()))
 	}
 }
 

@@ -85,7 +85,7 @@ func BenchmarkScan10k(b *testing.B) {
 // planMinimum counts the calls DESIGN.md §5's cheapest complete plan needs
 // for a site, from the scenario itself: one page per 50 group members and
 // per 50 groups (Jira), one per 100 users or groups and one per group and
-// per candidate user for role assignments (Org API), one per 1000 accounts
+// per user holding a product for role assignments (Org API), one per 1000 accounts
 // of Jira's user list, one per app account for its groups, plus the
 // credential checks.
 func planMinimum(sc sitesim.Scenario, keyed bool) int {
@@ -122,7 +122,7 @@ func planMinimum(sc sitesim.Scenario, keyed bool) int {
 		}
 		return n
 	}
-	n := 2 + 1 + 1 + 1 + 1 // myself, orgs, workspaces, service accounts, applicationrole, instance/license
+	n := 2 + 1 + 1 + 1 // myself, orgs, workspaces, applicationrole, instance/license
 	siteGroups := 0
 	inGroupWithGrants := map[string]bool{}
 	for _, g := range sc.Groups {
@@ -134,11 +134,14 @@ func planMinimum(sc sitesim.Scenario, keyed bool) int {
 		}
 	}
 	n += pages(siteGroups, 100) + siteGroups // groups search, role assignments per group
-	directory, candidates, apps := 0, 0, 0
+	directory, apps, services := 0, 0, 0
 	for _, u := range sc.Users {
 		switch u.AccountType {
 		case sitesim.AccountApp:
 			apps++
+			if u.AppType == "service" {
+				services++
+			}
 			continue
 		case sitesim.AccountAtlassian:
 		default:
@@ -149,11 +152,12 @@ func planMinimum(sc sitesim.Scenario, keyed bool) int {
 			continue
 		}
 		directory++
-		if u.Active && (u.Status == "" || u.Status == "active") {
-			candidates++
-		}
 	}
-	n += pages(directory, 100) + candidates
+	// Role assignments of every directory account holding a product: the
+	// billable candidates, and the others too, whose seats (not billable)
+	// are listed all the same.
+	n += pages(directory, 100) + directory
+	n += pages(services, 50)                 // the service-accounts list: 50 a page, no size to ask for
 	n += (len(sc.Users)+999)/1000 + 1 + apps // users/search until an empty page, then each app account's groups
 	return n
 }

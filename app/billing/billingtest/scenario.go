@@ -78,9 +78,10 @@ func SnapshotWithOrg(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 			// No API lists a customer account's role; collectors infer the
 			// JSM customer role (billing.CustomerAccountProduct).
 			bu.Roles = []billing.RoleAssignment{{Product: billing.CustomerAccountProduct, Role: billing.RoleCustomer, Method: billing.MethodInferred}}
-		case u.AccountType == sitesim.AccountAtlassian && bu.Status == billing.StatusActive && !bu.ServiceAccount:
+		case u.AccountType == sitesim.AccountAtlassian && (bu.Status == billing.StatusActive && !bu.ServiceAccount || holdsAny(sc, u, groupsOf[u.AccountID])):
 			// Role assignments are read for every user who may hold a
-			// billable seat.
+			// billable seat, and for every other one holding a product
+			// (its seats are not billable, and listed all the same).
 			bu.RolesKnown = true
 			for _, r := range u.DirectRoles {
 				bu.Roles = append(bu.Roles, billing.RoleAssignment{Product: r.Product, Role: r.Role, Method: billing.MethodDirect})
@@ -92,6 +93,21 @@ func SnapshotWithOrg(sc sitesim.Scenario, scannedAt time.Time) *billing.Snapshot
 		snap.Users = append(snap.Users, bu)
 	}
 	return snap
+}
+
+// holdsAny reports whether u holds any role on one of the site's
+// products, as the Organizations API's productAccess would list it: through
+// a group, a direct or inferred role, or as an org admin.
+func holdsAny(sc sitesim.Scenario, u sitesim.User, groups []string) bool {
+	if len(u.DirectRoles)+len(u.InferredRoles) > 0 || slices.Contains(u.PlatformRoles, "org-admin") {
+		return true
+	}
+	for _, g := range sc.Groups {
+		if slices.Contains(groups, g.ID) && len(g.Grants) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // SnapshotKeyless is what an API token alone sees (decision 11): Jira
