@@ -19,6 +19,9 @@ import (
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/lifecycle"
+	"github.com/seatlens/seatlens/app/panel"
+	"github.com/seatlens/seatlens/app/scan"
+	"github.com/seatlens/seatlens/app/tenancy"
 	"github.com/seatlens/seatlens/app/webhook"
 	"github.com/seatlens/seatlens/descriptor"
 	"github.com/seatlens/seatlens/static"
@@ -32,6 +35,11 @@ type Deps struct {
 	Now        func() time.Time // nil: time.Now
 	HTTPClient *http.Client     // outbound (install keys); nil: a client with a 10 s timeout
 	Descriptor []byte           // template; nil: the embedded atlassian-connect.json
+	// Transport carries the scans' calls to Atlassian; nil:
+	// http.DefaultTransport. AttemptTimeout and CallTimeout bound each
+	// call (zero: the client's defaults; tests shorten them).
+	Transport                   http.RoundTripper
+	AttemptTimeout, CallTimeout time.Duration
 }
 
 // App is the Seatlens HTTP application.
@@ -47,6 +55,8 @@ type App struct {
 	httpClient *http.Client
 	tokens     *forge.Tokens
 	panelHTML  []byte
+	tenancy    *tenancy.Service
+	scans      *scan.Queue
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -94,6 +104,13 @@ func (a *App) Handler() http.Handler { return a.e }
 
 // Echo exposes the router (tests list its routes).
 func (a *App) Echo() *echo.Echo { return a.e }
+
+// Tenancy is the tenants' credentials and settings (the demo configures
+// its site's org key through it).
+func (a *App) Tenancy() *tenancy.Service { return a.tenancy }
+
+// Scans is the scan queue.
+func (a *App) Scans() *scan.Queue { return a.scans }
 
 // Descriptor is the descriptor the app serves.
 func (a *App) Descriptor() descriptor.Descriptor { return a.descriptor }
@@ -175,6 +192,17 @@ func (a *App) build(d Deps) error {
 	}
 	a.registerForge(g, fit)
 
+	a.tenancy = &tenancy.Service{Store: a.store, Tokens: a.tokens, OrgAPIURL: a.cfg.OrgAPIURL, Transport: d.Transport,
+		AttemptTimeout: d.AttemptTimeout, CallTimeout: d.CallTimeout, Now: a.now}
+	if a.scans, err = scan.NewQueue(scan.QueueConfig{Store: a.store, Prepare: a.tenancy, Workers: a.cfg.ScanWorkers,
+		Keep: a.cfg.KeepScans, Logger: a.log, Now: a.now}); err != nil {
+		return err
+	}
+	lc.Installed = func(ctx context.Context, clientKey string) error {
+		_, err := a.scans.Enqueue(ctx, clientKey, scan.CauseInstall)
+		return err
+	}
+
 	// The panel's API: context tokens and Forge Invocation Tokens are
 	// accepted here and only here.
 	apiAuth, err := a.apiAuth(fit, requests)
@@ -183,6 +211,7 @@ func (a *App) build(d Deps) error {
 	}
 	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
+	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: inbox{a.store}, Now: a.now}).Register(api)
 	return nil
 }
 

@@ -22,15 +22,11 @@ import (
 // ForgeBucket holds per-tenant Forge state (last scheduled run).
 const ForgeBucket = "forge"
 
-// SecretsBucket holds a tenant's sealed secrets other than its shared
-// secret (the Forge app token; later the org API key).
-const SecretsBucket = "secrets"
-
 // maxForgeBody bounds an event body; Forge bodies are small.
 const maxForgeBody = 256 << 10
 
 func (a *App) buildForge() (*forge.Verifier, error) {
-	a.tokens = forge.NewTokens(vault{a.store}, a.now)
+	a.tokens = forge.NewTokens(a.store, a.now)
 	if a.cfg.ForgeAppID == "" {
 		return nil, nil
 	}
@@ -152,30 +148,4 @@ func (i installations) TenantForInstallation(ctx context.Context, id string) (st
 		return t.ClientKey, t.Installed, nil
 	}
 	return "", false, nil
-}
-
-// vault seals per-tenant secrets in the tenant's bucket.
-type vault struct{ s *store.Store }
-
-func (v vault) PutSealed(ctx context.Context, clientKey, name string, plaintext []byte) error {
-	sealed, err := v.s.TenantSeal(clientKey, name, plaintext)
-	if err != nil {
-		return err
-	}
-	return v.s.TenantPut(ctx, clientKey, SecretsBucket, []byte(name), sealed)
-}
-
-func (v vault) GetSealed(ctx context.Context, clientKey, name string) ([]byte, bool, error) {
-	sealed, err := v.s.TenantGet(ctx, clientKey, SecretsBucket, []byte(name))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	plain, err := v.s.TenantOpen(clientKey, name, sealed)
-	if err != nil {
-		return nil, false, err
-	}
-	return plain, true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/seatlens/seatlens/store"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,7 +53,7 @@ func TestForgeScheduledTriggerKeepsTheAppToken(t *testing.T) {
 		t.Fatalf("scheduled run not recorded: %v", err)
 	}
 	// Sealed at rest: the token is not in the database file.
-	raw, _ := h.st.TenantGet(ctx, "client-a", SecretsBucket, []byte("forge-app-token"))
+	raw, _ := h.st.TenantGet(ctx, "client-a", store.SecretsBucket, []byte("forge-app-token"))
 	if strings.Contains(string(raw), sys) {
 		t.Fatal("app token stored in plaintext")
 	}

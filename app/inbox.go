@@ -22,3 +22,18 @@ func (i inbox) MarkPending(ctx context.Context, clientKey string, e webhook.Even
 	}
 	return i.s.TenantPut(ctx, clientKey, PendingBucket, []byte(e.AccountID), v)
 }
+
+// Pending counts the tenant's accounts awaiting a targeted rescan.
+func (i inbox) Pending(ctx context.Context, clientKey string) (int, error) {
+	n := 0
+	err := i.s.View(ctx, func(tx store.Tx) error {
+		return tx.Each(clientKey, PendingBucket, nil, func(_, _ []byte) error {
+			n++
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("app: pending rescans of %s: %w", clientKey, err)
+	}
+	return n, nil
+}

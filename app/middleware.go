@@ -134,12 +134,13 @@ func (a *App) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, "internal error"
+	status, msg, code := http.StatusInternalServerError, "internal error", "internal"
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		status, msg = he.Code, fmt.Sprint(he.Message)
+		code = httpCodes[status]
 	} else {
-		status, msg = apperr.StatusFor(err), apperr.SafeMessage(err)
+		status, msg, code = apperr.StatusFor(err), apperr.SafeMessage(err), apperr.CodeFor(err)
 	}
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `JWT realm="`+a.descriptor.Key+`"`)
@@ -152,5 +153,16 @@ func (a *App) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	_ = c.JSON(status, map[string]string{"message": msg})
+	if code == "" {
+		code = "error"
+	}
+	_ = c.JSON(status, map[string]string{"code": code, "message": msg})
+}
+
+// httpCodes are the API codes (DESIGN.md §9a) of echo's own errors.
+var httpCodes = map[int]string{
+	http.StatusBadRequest: "bad-request", http.StatusUnauthorized: "unauthenticated", http.StatusForbidden: "forbidden",
+	http.StatusNotFound: "not-found", http.StatusMethodNotAllowed: "method-not-allowed", http.StatusRequestEntityTooLarge: "too-large",
+	http.StatusUnsupportedMediaType: "unsupported-media-type", http.StatusTooManyRequests: "too-many-requests",
+	http.StatusInternalServerError: "internal", http.StatusServiceUnavailable: "unavailable",
 }

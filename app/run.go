@@ -33,6 +33,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener, shutdownTimeout time.Dur
 	// reading keeps that file open.
 	adminSrv := &http.Server{Handler: a.adminHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Hour}
 
+	// A scan a previous process left running is queued again (or ends
+	// failed) before the first request can ask about it.
+	if err := a.scans.Start(ctx); err != nil {
+		admin.Close()
+		return err
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(3)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,22 +16,10 @@ func (s *Store) TenantGet(ctx context.Context, clientKey, bucket string, key []b
 		return nil, err
 	}
 	var out []byte
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tenantBucket(tx, clientKey)
-		if b != nil {
-			b = b.Bucket([]byte(bucket))
-		}
-		var v []byte
-		if b != nil {
-			v = b.Get(key)
-		}
-		if v == nil {
-			return fmt.Errorf("store: tenant %q %s/%x: %w", clientKey, bucket, key, ErrNotFound)
-		}
-		// bbolt's slice dies with the transaction. Clone keeps an empty
-		// value non-nil, distinct from "absent".
-		out = bytes.Clone(v)
-		return nil
+	err := s.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Get(clientKey, bucket, key)
+		return err
 	})
 	return out, err
 }
@@ -44,22 +31,8 @@ func (s *Store) TenantPut(ctx context.Context, clientKey, bucket string, key, va
 	if err := checkDataArgs(clientKey, bucket, key); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		tb := tenantBucket(tx, clientKey)
-		if tb == nil {
-			return fmt.Errorf("store: tenant %q data: %w", clientKey, ErrNotFound)
-		}
-		b, err := tb.CreateBucketIfNotExists([]byte(bucket))
-		if err != nil {
-			return fmt.Errorf("store: tenant %q bucket %q: %w", clientKey, bucket, dbErr(err))
-		}
-		if value == nil {
-			value = []byte{}
-		}
-		if err := b.Put(key, value); err != nil {
-			return fmt.Errorf("store: tenant %q put %s/%x: %w", clientKey, bucket, key, dbErr(err))
-		}
-		return nil
+	return s.Update(ctx, func(tx Tx) error {
+		return tx.Put(clientKey, bucket, key, value)
 	})
 }
 
@@ -69,19 +42,8 @@ func (s *Store) TenantDelete(ctx context.Context, clientKey, bucket string, key 
 	if err := checkDataArgs(clientKey, bucket, key); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		tb := tenantBucket(tx, clientKey)
-		if tb == nil {
-			return fmt.Errorf("store: tenant %q data: %w", clientKey, ErrNotFound)
-		}
-		b := tb.Bucket([]byte(bucket))
-		if b == nil {
-			return nil
-		}
-		if err := b.Delete(key); err != nil {
-			return fmt.Errorf("store: tenant %q delete %s/%x: %w", clientKey, bucket, key, dbErr(err))
-		}
-		return nil
+	return s.Update(ctx, func(tx Tx) error {
+		return tx.Delete(clientKey, bucket, key)
 	})
 }
 
@@ -123,8 +85,20 @@ func tenantBucket(tx *bolt.Tx, clientKey string) *bolt.Bucket {
 }
 
 func checkDataArgs(clientKey, bucket string, key []byte) error {
-	if clientKey == "" || bucket == "" || len(key) == 0 {
+	if len(key) == 0 {
 		return errors.New("store: tenant data: client key, bucket and key must not be empty")
+	}
+	return checkBucketArgs(clientKey, bucket)
+}
+
+// checkBucketArgs refuses empty names and bucket names with NUL, which the
+// store keeps for its own buckets (seqBucket).
+func checkBucketArgs(clientKey, bucket string) error {
+	if clientKey == "" || bucket == "" {
+		return errors.New("store: tenant data: client key and bucket must not be empty")
+	}
+	if strings.IndexByte(bucket, 0) >= 0 {
+		return fmt.Errorf("store: tenant data: bucket name %q contains NUL", bucket)
 	}
 	return nil
 }

@@ -13,17 +13,18 @@ import (
 type Kind uint8
 
 const (
-	Other        Kind = iota // unexpected: 500
-	Invalid                  // bad input: 400
-	Unauthorized             // authentication failed: 401
-	Forbidden                // authenticated but not allowed: 403
-	NotFound                 // 404
-	Conflict                 // 409
-	Unavailable              // dependency down or shutting down: 503
-	TooLarge                 // request body over its limit: 413
+	Other         Kind = iota // unexpected: 500
+	Invalid                   // bad input: 400
+	Unauthorized              // authentication failed: 401
+	Forbidden                 // authenticated but not allowed: 403
+	NotFound                  // 404
+	Conflict                  // 409
+	Unavailable               // dependency down or shutting down: 503
+	TooLarge                  // request body over its limit: 413
+	Unprocessable             // well-formed but refused on its merits: 422
 )
 
-var kindNames = [...]string{"other", "invalid", "unauthorized", "forbidden", "not_found", "conflict", "unavailable", "too_large"}
+var kindNames = [...]string{"other", "invalid", "unauthorized", "forbidden", "not_found", "conflict", "unavailable", "too_large", "unprocessable"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -38,6 +39,9 @@ type Error struct {
 	Kind Kind
 	Safe string // shown to the client as {"message": Safe}
 	Err  error  // cause, logged only
+	// Code is the stable kebab-case code the API answers with (DESIGN.md
+	// §9a); empty: the kind's (CodeFor).
+	Code string
 }
 
 func (e *Error) Error() string {
@@ -56,6 +60,33 @@ func (e *Error) Unwrap() error { return e.Err }
 // E builds an Error.
 func E(op string, kind Kind, safe string, cause error) *Error {
 	return &Error{Op: op, Kind: kind, Safe: safe, Err: cause}
+}
+
+// WithCode builds an Error with an API code.
+func WithCode(op string, kind Kind, code, safe string, cause error) *Error {
+	return &Error{Op: op, Kind: kind, Safe: safe, Err: cause, Code: code}
+}
+
+// CodeFor returns the API code of err: the outermost *Error's that has one,
+// else its kind's.
+func CodeFor(err error) string {
+	for cur := err; cur != nil; {
+		var e *Error
+		if !errors.As(cur, &e) {
+			break
+		}
+		if e.Code != "" {
+			return e.Code
+		}
+		cur = e.Err
+	}
+	return kindCodes[KindOf(err)]
+}
+
+var kindCodes = map[Kind]string{
+	Other: "internal", Invalid: "bad-request", Unauthorized: "unauthenticated", Forbidden: "forbidden",
+	NotFound: "not-found", Conflict: "conflict", Unavailable: "unavailable", TooLarge: "too-large",
+	Unprocessable: "unprocessable",
 }
 
 // KindOf returns the kind of the outermost *Error in err's chain whose kind
@@ -107,6 +138,8 @@ func StatusFor(err error) int {
 		return http.StatusServiceUnavailable
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case Unprocessable:
+		return http.StatusUnprocessableEntity
 	default:
 		return http.StatusInternalServerError
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // Jira Cloud platform REST v3 (billing-model.md §5), on the site's base
@@ -222,4 +223,30 @@ func dropEmpty(v url.Values) url.Values {
 		}
 	}
 	return v
+}
+
+// HasGlobalPermission says whether an account holds a global permission
+// (ADMINISTER: a Jira administrator), through POST permissions/check, which
+// a Connect JWT may call
+// (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-permissions/#api-rest-api-3-permissions-check-post).
+func (c *Client) HasGlobalPermission(ctx context.Context, accountID, permission string) (bool, error) {
+	if accountID == "" || permission == "" {
+		return false, errors.New("atlassian: permissions check needs an account and a permission")
+	}
+	var out struct {
+		GlobalPermissions []string `json:"globalPermissions"`
+	}
+	body := struct {
+		AccountID         string   `json:"accountId"`
+		GlobalPermissions []string `json:"globalPermissions"`
+	}{accountID, []string{permission}}
+	// A read sent as a POST: safe to retry.
+	err := c.do(ctx, request{op: "getBulkPermissions", method: http.MethodPost, path: "/rest/api/3/permissions/check", body: body, idempotent: true}, &out)
+	if err != nil {
+		return false, err
+	}
+	if out.GlobalPermissions == nil {
+		return false, &ShapeError{Path: "globalPermissions", Msg: "is missing"}
+	}
+	return slices.Contains(out.GlobalPermissions, permission), nil
 }

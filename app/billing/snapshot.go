@@ -50,7 +50,24 @@ type Sources struct {
 	// offline or deprecated: they are not explained, and the findings say
 	// so instead of leaving them out without a word.
 	Offline []OfflineProduct `json:"offline,omitempty"`
+	// Unknown names what the scan could not read because no credential it
+	// held may read it (Unknown* below), so that a reader knows what
+	// connecting a credential would add.
+	Unknown []string `json:"unknown,omitempty"`
 }
+
+// What a scan may leave unknown for want of a credential.
+const (
+	// UnknownDefaultGroups: applicationrole is closed to a Connect JWT,
+	// so a default group looks like any other access group.
+	UnknownDefaultGroups = "default-groups"
+	// UnknownSeatLimits: the licence's seat counts and Atlassian's own user
+	// counts come from applicationrole too.
+	UnknownSeatLimits = "seat-limits"
+	// UnknownAccountsOutsideDirectory: app and customer accounts are
+	// listed only by Jira's users/search, closed to a Connect JWT.
+	UnknownAccountsOutsideDirectory = "accounts-outside-directory"
+)
 
 // OfflineProduct is a product of the site whose workspace is not online.
 type OfflineProduct struct {

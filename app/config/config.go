@@ -28,6 +28,9 @@ const (
 	DefaultUninstallGrace = 30 * 24 * time.Hour
 	DefaultSealKeyName    = "seal.key"
 	DefaultForgeJWKSURL   = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+	DefaultOrgAPIURL      = "https://api.atlassian.com"
+	DefaultKeepScans      = 10
+	DefaultScanWorkers    = 2
 )
 
 // Serve is the configuration of `seatlens serve`.
@@ -47,6 +50,13 @@ type Serve struct {
 	ForgeAppID     string // ari:cloud:ecosystem::app/<uuid> or the bare uuid
 	ForgeJWKSURL   string
 	ForgeICJWKSURL string // Isolated Cloud JWKS URL template with {icLabel}; empty refuses IC tokens
+
+	// Scans. The Organizations API's URL is the operator's: a tenant gives
+	// only its org id and key, so no tenant can make the server call a host
+	// of its choosing.
+	OrgAPIURL   string
+	KeepScans   int
+	ScanWorkers int
 }
 
 // Register adds the serve flags to fs.
@@ -65,6 +75,9 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.ForgeAppID, "forge-app-id", "", "Forge app id from `forge register` (ari:cloud:ecosystem::app/<uuid>); empty: Forge Remote calls are refused")
 	fs.StringVar(&c.ForgeJWKSURL, "forge-jwks-url", DefaultForgeJWKSURL, "JWKS that signs Forge Invocation Tokens")
 	fs.StringVar(&c.ForgeICJWKSURL, "forge-ic-jwks-url", "", "Isolated Cloud JWKS URL template containing {icLabel} (from Atlassian at IC onboarding)")
+	fs.StringVar(&c.OrgAPIURL, "org-api-url", DefaultOrgAPIURL, "the Organizations API every tenant's org key is used at")
+	fs.IntVar(&c.KeepScans, "keep-scans", DefaultKeepScans, "finished scans kept per tenant")
+	fs.IntVar(&c.ScanWorkers, "scan-workers", DefaultScanWorkers, "scans run at once across tenants")
 }
 
 func (c *Serve) registerData(fs *flag.FlagSet) {
@@ -112,6 +125,26 @@ func (c *Serve) Validate() error {
 	}
 	if c.ForgeICJWKSURL != "" && (strings.Count(c.ForgeICJWKSURL, "{icLabel}") != 1 || !strings.HasPrefix(c.ForgeICJWKSURL, "https://")) {
 		return fmt.Errorf("--forge-ic-jwks-url %q must be an https URL containing {icLabel} once", c.ForgeICJWKSURL)
+	}
+	if c.OrgAPIURL == "" {
+		c.OrgAPIURL = DefaultOrgAPIURL
+	}
+	if u, err := url.Parse(c.OrgAPIURL); err != nil || u.Host == "" || u.RawQuery != "" || u.User != nil ||
+		!(u.Scheme == "https" || u.Scheme == "http" && descriptor.IsLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("--org-api-url %q: want an https URL (http only to a loopback host)", c.OrgAPIURL)
+	}
+	c.OrgAPIURL = strings.TrimSuffix(c.OrgAPIURL, "/")
+	if c.KeepScans == 0 {
+		c.KeepScans = DefaultKeepScans
+	}
+	if c.KeepScans < 1 || c.KeepScans > 1000 {
+		return fmt.Errorf("--keep-scans %d: want 1..1000", c.KeepScans)
+	}
+	if c.ScanWorkers == 0 {
+		c.ScanWorkers = DefaultScanWorkers
+	}
+	if c.ScanWorkers < 1 || c.ScanWorkers > 64 {
+		return fmt.Errorf("--scan-workers %d: want 1..64", c.ScanWorkers)
 	}
 	if c.BodyLimit < 64<<10 || c.BodyLimit > 64<<20 {
 		return fmt.Errorf("--body-limit %d: want 65536..67108864 bytes", c.BodyLimit)

@@ -25,8 +25,8 @@ type AppToken struct {
 // Vault keeps one sealed secret per tenant (the app wires it to the store,
 // which seals with AES-GCM bound to the tenant).
 type Vault interface {
-	PutSealed(ctx context.Context, clientKey, name string, plaintext []byte) error
-	GetSealed(ctx context.Context, clientKey, name string) (plaintext []byte, ok bool, err error)
+	PutSecret(ctx context.Context, clientKey, name string, plaintext []byte) error
+	Secret(ctx context.Context, clientKey, name string) (plaintext []byte, ok bool, err error)
 }
 
 // unknownExpiryTTL is used when a token's exp cannot be read. Atlassian
@@ -90,7 +90,7 @@ func (t *Tokens) Keep(ctx context.Context, inv Invocation) (AppToken, bool, erro
 	if err != nil {
 		return AppToken{}, false, fmt.Errorf("forge: encode app token: %w", err)
 	}
-	if err := t.vault.PutSealed(ctx, inv.Principal.ClientKey, vaultName, raw); err != nil {
+	if err := t.vault.PutSecret(ctx, inv.Principal.ClientKey, vaultName, raw); err != nil {
 		return AppToken{}, false, fmt.Errorf("forge: save app token: %w", err)
 	}
 	return tok, true, nil
@@ -117,7 +117,7 @@ func (t *Tokens) Get(ctx context.Context, clientKey string, minRemaining time.Du
 }
 
 func (t *Tokens) load(ctx context.Context, clientKey string) (AppToken, error) {
-	raw, ok, err := t.vault.GetSealed(ctx, clientKey, vaultName)
+	raw, ok, err := t.vault.Secret(ctx, clientKey, vaultName)
 	if err != nil {
 		return AppToken{}, fmt.Errorf("forge: load app token: %w", err)
 	}

@@ -29,6 +29,10 @@ type Handlers struct {
 	Install  *connect.InstallVerifier // installed, uninstalled
 	Requests *connect.Verifier        // enabled, disabled
 	Now      func() time.Time
+	// Installed, when set, hears of every new install (not of upgrades or
+	// secret rotations) after it is stored: the app queues the first scan.
+	// It must return quickly; its error is logged, never answered.
+	Installed func(ctx context.Context, clientKey string) error
 }
 
 // Register mounts the callbacks at the descriptor's lifecycle URLs.
@@ -127,6 +131,11 @@ func (h *Handlers) installed(c echo.Context) error {
 		Str("base_url", t.BaseURL).Bool("known", known).Bool("restored", known && !prev.Installed).
 		Bool("secret_rotated", known && prev.SharedSecret != "" && prev.SharedSecret != t.SharedSecret).
 		Msg("tenant installed")
+	if h.Installed != nil && !(known && prev.Installed) {
+		if err := h.Installed(ctx, t.ClientKey); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Str("client_key", t.ClientKey).Msg("after install")
+		}
+	}
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -25,10 +25,20 @@ const DefaultConcurrency = 10
 type Source struct {
 	// SiteURL is the Jira site (https://<site>.atlassian.net).
 	SiteURL string
-	// Jira calls the site's product REST API; JiraCredential names its
-	// credential (billing.CredentialAPIToken for the CLI).
+	// Jira calls the site's product REST API for what a Connect JWT may
+	// call (group/bulk, group/member, user, instance/license);
+	// JiraCredential names its credential (billing.CredentialAPIToken for
+	// the CLI, CredentialConnectJWT in the app).
 	Jira           *atlassian.Client
 	JiraCredential string
+	// JiraAdmin calls what a Connect JWT may not (applicationrole,
+	// users/search; DESIGN.md §4): the API token in the CLI, the Forge app
+	// token in the app. Nil when no such credential is held: default
+	// groups, seat limits and Jira's user counts, and (with an org key) the
+	// accounts outside the directory are then unknown, and the snapshot's
+	// Sources say so.
+	JiraAdmin           *atlassian.Client
+	JiraAdminCredential string
 	// Org calls the Organizations API with an org key; nil without one.
 	Org   *atlassian.Client
 	OrgID string
@@ -89,6 +99,9 @@ func Collect(ctx context.Context, src Source) (*billing.Snapshot, error) {
 	if src.JiraCredential == "" {
 		c.src.JiraCredential = billing.CredentialAPIToken
 	}
+	if src.JiraAdmin != nil && src.JiraAdminCredential == "" {
+		c.src.JiraAdminCredential = c.src.JiraCredential
+	}
 	site, err := url.Parse(src.SiteURL)
 	if err != nil || site.Host == "" {
 		return nil, fmt.Errorf("scan: site URL %q is not an absolute URL", src.SiteURL)
@@ -138,6 +151,15 @@ func (c *collector) progressDone(t *progressTally) {
 	c.progress("calls", done, total)
 }
 
+// credentials lists the credentials the scan reads with, each once.
+func (c *collector) credentials(extra ...string) []string {
+	out := []string{c.src.JiraCredential}
+	if c.src.JiraAdmin != nil && c.src.JiraAdminCredential != c.src.JiraCredential {
+		out = append(out, c.src.JiraAdminCredential)
+	}
+	return append(out, extra...)
+}
+
 func (c *collector) progress(stage string, done, total int) {
 	if c.src.Progress != nil {
 		c.mu.Lock()
@@ -155,7 +177,9 @@ func (c *collector) jiraProducts(ctx context.Context) ([]billing.Product, []atla
 		rolesErr, lErr error
 		wg             sync.WaitGroup
 	)
-	wg.Go(func() { roles, rolesErr = c.src.Jira.ApplicationRoles(ctx) })
+	if c.src.JiraAdmin != nil {
+		wg.Go(func() { roles, rolesErr = c.src.JiraAdmin.ApplicationRoles(ctx) })
+	}
 	wg.Go(func() { lic, lErr = c.src.Jira.InstanceLicense(ctx) })
 	wg.Wait()
 	if rolesErr != nil {
@@ -164,8 +188,26 @@ func (c *collector) jiraProducts(ctx context.Context) ([]billing.Product, []atla
 	if lErr != nil {
 		return nil, nil, stepErr("read Jira's licence", lErr)
 	}
+	if c.src.JiraAdmin == nil {
+		return productsFromLicence(lic), nil, nil
+	}
 	products, kept := productsFrom(roles, lic)
 	return products, kept, nil
+}
+
+// productsFromLicence is what a credential that may not read
+// applicationrole learns of the products: the licensed ones and their
+// plans, without seat limits or Atlassian's user counts.
+func productsFromLicence(lic atlassian.InstanceLicense) []billing.Product {
+	var out []billing.Product
+	for _, a := range lic.Applications {
+		key, ok := billing.FromJiraApplicationKey(a.ID)
+		if !ok || a.Plan == "UNLICENSED" {
+			continue
+		}
+		out = append(out, billing.Product{Key: key, Name: productName(key), Plan: a.Plan})
+	}
+	return out
 }
 
 // productsFrom keeps the Jira applications the site is licensed for, with
@@ -206,7 +248,10 @@ func productName(key string) string {
 // those groups. Default groups come from applicationrole. A group's first
 // member page tells its size; its other pages are then read at once.
 func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
-	snap.Sources = billing.Sources{Credentials: []string{c.src.JiraCredential}, DefaultGroups: true}
+	snap.Sources = billing.Sources{Credentials: c.credentials(), DefaultGroups: c.src.JiraAdmin != nil}
+	if c.src.JiraAdmin == nil {
+		snap.Sources.Unknown = []string{billing.UnknownDefaultGroups, billing.UnknownSeatLimits}
+	}
 	type query struct {
 		access, product string
 	}
@@ -347,32 +392,37 @@ func (c *collector) keyless(ctx context.Context, snap *billing.Snapshot) error {
 		}
 		return nil
 	})
-	tally.add()
-	p.submit(func(ctx context.Context) error {
-		defer c.progressDone(&tally)
-		rs, err := c.src.Jira.ApplicationRoles(ctx)
-		if err != nil {
-			return stepErr("read Jira's application roles", err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		roles = rs
-		for _, r := range rs {
-			for _, d := range r.DefaultGroupsDetails {
-				if d.GroupID == "" {
-					return stepErr("read Jira's application roles", fmt.Errorf("a default group of %s has no groupId", r.Key))
-				}
-				if groups[d.GroupID] == nil {
-					newGroup(d.GroupID, d.Name)
+	if c.src.JiraAdmin != nil {
+		tally.add()
+		p.submit(func(ctx context.Context) error {
+			defer c.progressDone(&tally)
+			rs, err := c.src.JiraAdmin.ApplicationRoles(ctx)
+			if err != nil {
+				return stepErr("read Jira's application roles", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			roles = rs
+			for _, r := range rs {
+				for _, d := range r.DefaultGroupsDetails {
+					if d.GroupID == "" {
+						return stepErr("read Jira's application roles", fmt.Errorf("a default group of %s has no groupId", r.Key))
+					}
+					if groups[d.GroupID] == nil {
+						newGroup(d.GroupID, d.Name)
+					}
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err := p.wait(); err != nil {
 		return err
 	}
-	products, _ := productsFrom(roles, lic)
+	products := productsFromLicence(lic)
+	if c.src.JiraAdmin != nil {
+		products, _ = productsFrom(roles, lic)
+	}
 	snap.Products = products
 	licensed := map[string]bool{}
 	for _, p := range products {

@@ -54,7 +54,7 @@ func (s *sim) source(t testing.TB, withKey bool) scan.Source {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := scan.Source{SiteURL: s.ts.URL, Jira: jira, Now: func() time.Time { return fixtureScannedAt }}
+	src := scan.Source{SiteURL: s.ts.URL, Jira: jira, JiraAdmin: jira, Now: func() time.Time { return fixtureScannedAt }}
 	if withKey {
 		org, err := atlassian.New(nil, s.ts.URL, atlassian.Bearer(sitesim.DefaultOrgKey), atlassian.Options{})
 		if err != nil {

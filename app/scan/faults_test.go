@@ -25,7 +25,7 @@ func TestCollectSurvivesServerErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := scan.Collect(context.Background(), scan.Source{SiteURL: s.ts.URL, Jira: jira, Now: func() time.Time { return fixtureScannedAt }})
+	snap, err := scan.Collect(context.Background(), scan.Source{SiteURL: s.ts.URL, Jira: jira, JiraAdmin: jira, Now: func() time.Time { return fixtureScannedAt }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ func TestCollectGeneratedSites(t *testing.T) {
 			src := s.source(t, keyed)
 			small := atlassian.Options{PageSize: 7, MaxInFlight: 4}
 			src.Jira, _ = atlassian.New(nil, s.ts.URL, atlassian.Basic(sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken), small)
+			src.JiraAdmin = src.Jira
 			if keyed {
 				src.Org, _ = atlassian.New(nil, s.ts.URL, atlassian.Bearer(sitesim.DefaultOrgKey), small)
 			}

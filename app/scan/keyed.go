@@ -24,8 +24,13 @@ import (
 func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 	org, orgID := c.src.Org, c.src.OrgID
 	snap.Sources = billing.Sources{
-		Credentials: []string{c.src.JiraCredential, billing.CredentialOrgKey}, OrgAPI: true, DefaultGroups: true,
+		Credentials: c.credentials(billing.CredentialOrgKey), OrgAPI: true, DefaultGroups: true,
 		Activity: &billing.ActivitySource{Kind: billing.ActivityOrgAPI, AsOf: snap.ScannedAt},
+	}
+	if c.src.JiraAdmin == nil {
+		// Workspaces give the seat limits; only the accounts Jira alone
+		// lists stay out of sight.
+		snap.Sources.Unknown = []string{billing.UnknownAccountsOutsideDirectory}
 	}
 
 	// The site's products: the org's workspaces whose host is the site's.
@@ -163,8 +168,12 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 		for _, u := range users {
 			inDirectory[u.AccountID] = true
 		}
+		if c.src.JiraAdmin == nil {
+			// users/search needs a credential a Connect JWT is not.
+			return nil
+		}
 		hasCustomerProduct := slices.ContainsFunc(snap.Products, func(p billing.Product) bool { return p.Key == billing.CustomerAccountProduct })
-		err = c.src.Jira.EachUser(ctx, func(page []atlassian.User) error {
+		err = c.src.JiraAdmin.EachUser(ctx, func(page []atlassian.User) error {
 			for _, ju := range page {
 				if inDirectory[ju.AccountID] || ju.AccountType == billing.AccountAtlassian {
 					continue

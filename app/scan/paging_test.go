@@ -59,7 +59,7 @@ func TestCollectMemberPagesWithoutTotal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := scan.Collect(context.Background(), scan.Source{SiteURL: ts.URL, Jira: jira})
+	snap, err := scan.Collect(context.Background(), scan.Source{SiteURL: ts.URL, Jira: jira, JiraAdmin: jira})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestEverySeatHolderIsListed(t *testing.T) {
 	defer ts.Close()
 	jira, _ := atlassian.New(nil, ts.URL, atlassian.Basic(sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken), atlassian.Options{})
 	org, _ := atlassian.New(nil, ts.URL, atlassian.Bearer(sitesim.DefaultOrgKey), atlassian.Options{})
-	snap, err := scan.Collect(context.Background(), scan.Source{SiteURL: ts.URL, Jira: jira, Org: org, OrgID: sitesim.DefaultOrgID,
+	snap, err := scan.Collect(context.Background(), scan.Source{SiteURL: ts.URL, Jira: jira, JiraAdmin: jira, Org: org, OrgID: sitesim.DefaultOrgID,
 		Now: func() time.Time { return fixtureScannedAt }})
 	if err != nil {
 		t.Fatal(err)

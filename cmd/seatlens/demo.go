@@ -13,7 +13,9 @@ import (
 	seatlens "github.com/seatlens/seatlens"
 	"github.com/seatlens/seatlens/app"
 	"github.com/seatlens/seatlens/app/config"
+	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/sitesim"
+	"github.com/seatlens/seatlens/app/tenancy"
 	"github.com/seatlens/seatlens/descriptor"
 )
 
@@ -94,6 +96,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		InstallKeysURL: sitesim.InstallKeysURL(siteURL), ForgeJWKSURL: sitesim.JWKSURL(siteURL), ForgeAppID: demoAppID,
 		LogFormat: "console", LogLevel: "info", ClockSkew: config.DefaultClockSkew,
 		UninstallGrace: config.DefaultUninstallGrace, BodyLimit: 1 << 20,
+		// The demo's site is its own Organizations API.
+		OrgAPIURL: siteURL, KeepScans: config.DefaultKeepScans, ScanWorkers: config.DefaultScanWorkers,
 	}
 	if err := cfg.Validate(); err != nil {
 		appLn.Close()
@@ -125,10 +129,17 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		<-done
 		return fmt.Errorf("demo: install: %w", err)
 	}
-	// The org admin's key, as the Settings page will take it: the demo's
-	// site is its own Organizations API.
-	orgCred := app.OrgCredential{URL: siteURL, OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey}
-	if err := a.SetOrgCredential(ctx, inst.ClientKey, orgCred); err != nil {
+	// The org admin's key, as the Settings page takes it.
+	orgCred := tenancy.OrgCredential{OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey, CheckedAt: time.Now().UTC(), OK: true}
+	if err := a.Tenancy().PutOrgCredential(ctx, inst.ClientKey, orgCred); err != nil {
+		stop()
+		<-done
+		return fmt.Errorf("demo: %w", err)
+	}
+	// The first page load has findings: the scan the install queued ran
+	// before the key and the app token were there, so the site is scanned
+	// again with every credential before the page is offered.
+	if err := demoScan(ctx, a.Scans(), inst.ClientKey); err != nil {
 		stop()
 		<-done
 		return fmt.Errorf("demo: %w", err)
@@ -147,4 +158,50 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return nil
 	}
 	return err
+}
+
+// demoScan waits for the scan in progress, queues a new one and waits for
+// it to end.
+func demoScan(ctx context.Context, q *scan.Queue, clientKey string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	for {
+		rec, err := q.Enqueue(ctx, clientKey, scan.CauseStart)
+		if err == nil {
+			return waitScan(ctx, q, clientKey, rec.ID, true)
+		}
+		if !errors.Is(err, scan.ErrScanRunning) {
+			return err
+		}
+		// The earlier scan's outcome does not matter: a new one follows.
+		if err := waitScan(ctx, q, clientKey, rec.ID, false); err != nil {
+			return err
+		}
+	}
+}
+
+func waitScan(ctx context.Context, q *scan.Queue, clientKey, id string, mustSucceed bool) error {
+	for {
+		rec, err := q.Scan(ctx, clientKey, id)
+		if err != nil {
+			return err
+		}
+		switch rec.State {
+		case scan.StateDone:
+			return nil
+		case scan.StateFailed:
+			if !mustSucceed {
+				return nil
+			}
+			if rec.Error != nil {
+				return fmt.Errorf("scan %s failed: %s", id, rec.Error.Message)
+			}
+			return fmt.Errorf("scan %s failed", id)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for scan %s: %w", id, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -8,14 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/seatlens/seatlens/app/atlassian"
@@ -162,75 +159,44 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = f.concurrency + 2
 	// One limit for both APIs: --concurrency is what the scan keeps in
-	// flight in total, whichever client sends.
-	// Each call bounds its own attempts (atlassian.Options' timeouts), so
-	// the http.Client has none of its own.
-	hc := &http.Client{Transport: &limitedTransport{next: transport, slots: make(chan struct{}, f.concurrency)}}
+	// flight in total, whichever client sends. Each call bounds its own
+	// attempts (atlassian.Options' timeouts), so the http.Client has none.
+	hc := &http.Client{Transport: scan.LimitInFlight(transport, f.concurrency)}
 	jira, err := atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), opts)
 	if err != nil {
 		return fmt.Errorf("%w: --site: %v", errUsage, err)
 	}
-	src := scan.Source{SiteURL: f.site, Jira: jira, JiraCredential: billing.CredentialAPIToken, Concurrency: f.concurrency, Now: scanClock}
-	var org *atlassian.Client
-	if f.orgKey != "" {
-		if org, err = atlassian.New(hc, f.orgURL, atlassian.Bearer(f.orgKey), opts); err != nil {
-			return fmt.Errorf("%w: --org-url: %v", errUsage, err)
-		}
-		src.Org, src.OrgID = org, f.orgID
-	}
-	// The credential checks run unretried beside the scan: a mistyped site
-	// or token fails in a second (and stops the scan), not after the
-	// backoff meant for a flaky network.
+	// An API token may call every operation: it is both Jira clients.
+	job := scan.Job{Settings: settings, Source: scan.Source{SiteURL: f.site, Jira: jira, JiraCredential: billing.CredentialAPIToken,
+		JiraAdmin: jira, Concurrency: f.concurrency, Now: scanClock}}
 	checkOpts := atlassian.Options{MaxRetries: -1, UserAgent: opts.UserAgent, AttemptTimeout: scanAttemptTimeout, CallTimeout: scanCallTimeout}
-	check, err := atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), checkOpts)
-	if err != nil {
+	if job.CheckJira, err = atlassian.New(hc, f.site, atlassian.Basic(f.email, f.token), checkOpts); err != nil {
 		return fmt.Errorf("%w: --site: %v", errUsage, err)
 	}
-	var orgCheck *atlassian.Client
 	if f.orgKey != "" {
-		if orgCheck, err = atlassian.New(hc, f.orgURL, atlassian.Bearer(f.orgKey), checkOpts); err != nil {
+		if job.Source.Org, err = atlassian.New(hc, f.orgURL, atlassian.Bearer(f.orgKey), opts); err != nil {
+			return fmt.Errorf("%w: --org-url: %v", errUsage, err)
+		}
+		job.Source.OrgID = f.orgID
+		if job.CheckOrg, err = atlassian.New(hc, f.orgURL, atlassian.Bearer(f.orgKey), checkOpts); err != nil {
 			return fmt.Errorf("%w: --org-url: %v", errUsage, err)
 		}
 	}
-	bar := newProgressBar(stderr, f.progress)
-	src.Progress = bar.update
-	start := time.Now()
-	scanCtx, stopScan := context.WithCancel(ctx)
-	defer stopScan()
-	type collected struct {
-		snap *billing.Snapshot
-		err  error
-		took time.Duration
-	}
-	result := make(chan collected, 1)
-	go func() {
-		snap, err := scan.Collect(scanCtx, src)
-		result <- collected{snap, err, time.Since(start)}
-	}()
-	checks, err := checkCredentials(ctx, f, check, orgCheck)
-	if err != nil {
-		stopScan()
-		<-result
-		bar.done()
-		return err
-	}
-	r := <-result
-	bar.done()
-	if r.err != nil {
-		return explainScanError(f, r.err)
-	}
-	snap := r.snap
 	if export != nil {
-		rep, err := scan.ApplyActivityCSV(snap, export, exportDate, filepath.Base(f.activityCSV))
-		if err != nil {
-			return err
-		}
-		reportActivity(stderr, f.activityCSV, exportDate, rep)
+		job.Activity = &scan.ActivityCSV{Export: export, Date: exportDate, Name: filepath.Base(f.activityCSV)}
 	}
-	findings, err := billing.Explain(snap, settings)
+	bar := newProgressBar(stderr, f.progress)
+	job.Source.Progress = bar.update
+	start := time.Now()
+	res, err := scan.Run(ctx, job)
+	bar.done()
 	if err != nil {
-		return err
+		return explainScanError(f, err)
 	}
+	if res.Activity != nil {
+		reportActivity(stderr, f.activityCSV, exportDate, *res.Activity)
+	}
+	snap, findings := res.Snapshot, res.Findings
 	// JSON is indented for a person at a terminal; a file or a pipe gets it
 	// compact, ten times faster to write (jq indents it when wanted). A
 	// terminal also gets no control character: names come from Atlassian.
@@ -242,13 +208,9 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := writeOutput(f.out, out, func(w io.Writer) error { return render(w, f.format, terminal, findings) }); err != nil {
 		return err
 	}
-	calls := checks + jira.Stats().Total.Calls
-	if org != nil {
-		calls += org.Stats().Total.Calls
-	}
 	t := findings.Totals
 	fmt.Fprintf(stderr, "seatlens: scanned %s: %d users, %d seats, %d billable: %d removable, %d review, %d hold; %d calls in %s, explained and written in %s\n",
-		f.site, t.Users, t.Seats, t.BillableSeats, t.Removable, t.Review, t.Hold, calls, r.took.Round(time.Millisecond), (time.Since(start) - r.took).Round(time.Millisecond))
+		f.site, t.Users, t.Seats, t.BillableSeats, t.Removable, t.Review, t.Hold, res.Calls, res.Collected.Round(time.Millisecond), (time.Since(start) - res.Collected).Round(time.Millisecond))
 	for _, o := range snap.Sources.Offline {
 		fmt.Fprintf(stderr, "seatlens: %s is %s on this site (the Organizations API says so); its seats are not explained\n", productLabel(o.Product), o.Status)
 	}
@@ -256,25 +218,6 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		fmt.Fprintf(stderr, "seatlens: without an org key nothing is removable yet; %d seats are likely removable (connect an org key to confirm)\n", t.LikelyRemovable)
 	}
 	return nil
-}
-
-// checkCredentials asks who the API token belongs to and which
-// organisations the org key opens; it returns the number of calls made.
-func checkCredentials(ctx context.Context, f scanFlags, check, orgCheck *atlassian.Client) (int, error) {
-	if _, err := check.Myself(ctx); err != nil {
-		return 1, explainScanError(f, err)
-	}
-	if orgCheck == nil {
-		return 1, nil
-	}
-	orgs, err := orgCheck.Orgs(ctx)
-	if err != nil {
-		return 2, explainScanError(f, err)
-	}
-	if !slices.ContainsFunc(orgs, func(o atlassian.Org) bool { return o.ID == f.orgID }) {
-		return 2, fmt.Errorf("the org key does not belong to organisation %s", f.orgID)
-	}
-	return 2, nil
 }
 
 func render(w io.Writer, format string, indent bool, f *billing.Findings) error {
@@ -291,35 +234,20 @@ func render(w io.Writer, format string, indent bool, f *billing.Findings) error 
 	return enc.Encode(f)
 }
 
-// explainScanError turns a failed scan into the one line a person needs:
-// which credential was refused, or that the site is unreachable, or which
-// step left the data incomplete.
+// explainScanError turns a failed scan into the one line a person needs,
+// in the flags' terms: which credential was refused, or that the site is
+// unreachable, or which step left the data incomplete.
 func explainScanError(f scanFlags, err error) error {
-	var apiErr *atlassian.APIError
-	isOrg := errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Path, "/admin")
-	var netErr net.Error
-	var opErr *net.OpError
-	switch {
-	case errors.Is(err, context.Canceled):
-		return errors.New("scan interrupted; nothing was written")
-	case errors.Is(err, atlassian.ErrRedirect):
-		// Checked before the statuses: a refused redirect is no verdict on
-		// the credentials.
-		return fmt.Errorf("scan stopped, nothing was written: a redirect to another host was refused (check --site and --org-url): %v", err)
-	case errors.Is(err, atlassian.ErrUnauthorized) && isOrg:
-		return fmt.Errorf("bad credentials: the Organizations API refused the org key (%v)", err)
-	case errors.Is(err, atlassian.ErrUnauthorized):
-		return fmt.Errorf("bad credentials: %s refused the e-mail and API token (%v)", f.site, err)
-	case errors.Is(err, atlassian.ErrForbidden) && !isOrg:
-		return fmt.Errorf("not allowed: %s is not a site administrator's account (%v)", f.email, err)
-	case errors.Is(err, atlassian.ErrForbidden):
-		return fmt.Errorf("not allowed: the org key may not read organisation %s (%v)", f.orgID, err)
-	case errors.Is(err, atlassian.ErrTimeout):
-		return fmt.Errorf("the site or the Organizations API stopped answering, nothing was written: %v", err)
-	case errors.As(err, &opErr) && opErr.Op == "dial", errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Errorf("cannot reach the site or the Organizations API: %v", err)
+	fail := scan.Classify(err)
+	switch fail.Kind {
+	case scan.FailRedirect:
+		return fmt.Errorf("scan stopped, nothing was written: a redirect to another host was refused (check --site and --org-url): %v", fail.Err)
+	case scan.FailJiraCredentials:
+		return fmt.Errorf("bad credentials: %s refused the e-mail and API token (%v)", f.site, fail.Err)
+	case scan.FailNotAdmin:
+		return fmt.Errorf("not allowed: %s is not a site administrator's account (%v)", f.email, fail.Err)
 	}
-	return fmt.Errorf("scan incomplete, nothing was written: %v", err)
+	return errors.New(fail.Message(f.site, f.orgID))
 }
 
 // productLabel names a product in a message.
@@ -431,40 +359,4 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) err
 		return fmt.Errorf("--out: %w", err)
 	}
 	return nil
-}
-
-// limitedTransport lets at most cap(slots) calls be in flight at once: a
-// slot is taken before the request goes and given back when the answer's
-// body is closed.
-type limitedTransport struct {
-	next  http.RoundTripper
-	slots chan struct{}
-}
-
-func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	select {
-	case t.slots <- struct{}{}:
-	case <-req.Context().Done():
-		return nil, req.Context().Err()
-	}
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		<-t.slots
-		return nil, err
-	}
-	resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { <-t.slots }}
-	return resp, nil
-}
-
-// slotBody gives its call's slot back once, on Close.
-type slotBody struct {
-	io.ReadCloser
-	once    sync.Once
-	release func()
-}
-
-func (b *slotBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
 }

@@ -1,0 +1,346 @@
+// Package panel is the JSON API under /api/v1 (DESIGN.md §9a): what the
+// admin panel and every automation call. Callers are authenticated by the
+// app's middleware (a context token or a Forge Invocation Token) and must
+// be Jira administrators of their tenant's site.
+package panel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/seatlens/seatlens/app/apperr"
+	"github.com/seatlens/seatlens/app/billing"
+	"github.com/seatlens/seatlens/app/connect"
+	"github.com/seatlens/seatlens/app/report"
+	"github.com/seatlens/seatlens/app/scan"
+	"github.com/seatlens/seatlens/app/tenancy"
+)
+
+// Tenancy is the tenants' side of the app (tenancy.Service).
+type Tenancy interface {
+	CredentialStatus(ctx context.Context, clientKey string) (tenancy.Status, error)
+	SetOrgKey(ctx context.Context, clientKey, orgID, key string) (tenancy.OrgCredential, error)
+	DeleteOrgKey(ctx context.Context, clientKey string) error
+	Settings(ctx context.Context, clientKey string) (tenancy.Settings, error)
+	PutSettings(ctx context.Context, clientKey string, s tenancy.Settings) error
+	PutActivityCSV(ctx context.Context, clientKey string, date time.Time, body []byte) (tenancy.ActivityUpload, error)
+	IsJiraAdmin(ctx context.Context, clientKey, accountID string) (bool, error)
+}
+
+// Scans is the scan queue (scan.Queue).
+type Scans interface {
+	Enqueue(ctx context.Context, clientKey, cause string) (scan.Record, error)
+	Scans(ctx context.Context, clientKey string) ([]scan.Record, error)
+	Scan(ctx context.Context, clientKey, id string) (scan.Record, error)
+	Findings(ctx context.Context, clientKey, id string) (scan.Record, *billing.Findings, error)
+}
+
+// Rescans counts a tenant's accounts waiting for a targeted rescan.
+type Rescans interface {
+	Pending(ctx context.Context, clientKey string) (int, error)
+}
+
+// API serves /api/v1.
+type API struct {
+	Tenancy Tenancy
+	Scans   Scans
+	Rescans Rescans
+	Now     func() time.Time
+
+	admins adminCache
+}
+
+// adminTTL is how long a permissions check is believed (DESIGN.md §9a).
+const adminTTL = 60 * time.Second
+
+// Register mounts the routes on g, which the caller has already put
+// behind authentication.
+func (a *API) Register(g *echo.Group) {
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	v1 := g.Group("/v1", a.requireAdmin)
+	v1.GET("/status", a.status)
+	v1.GET("/settings", a.getSettings)
+	v1.PUT("/settings", a.putSettings)
+	v1.PUT("/org-key", a.putOrgKey)
+	v1.DELETE("/org-key", a.deleteOrgKey)
+	v1.POST("/activity-csv", a.postActivityCSV)
+	v1.POST("/scans", a.postScan)
+	v1.GET("/scans", a.listScans)
+	v1.GET("/scans/:id", a.getScan)
+	v1.GET("/scans/:id/findings.json", a.findings("json"))
+	v1.GET("/scans/:id/findings.csv", a.findings("csv"))
+	v1.GET("/scans/:id/report.html", a.findings("html"))
+}
+
+// requireAdmin admits only context tokens and Forge Invocation Tokens of
+// a Jira administrator of the tenant's site. A token signed for one URL
+// (a real qsh) belongs to a page load, not to the API.
+func (a *API) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		const op = "panel.requireAdmin"
+		ctx := c.Request().Context()
+		p, ok := connect.PrincipalFrom(ctx)
+		if !ok || (p.Kind != connect.KindContext && p.Kind != connect.KindForge) {
+			return apperr.WithCode(op, apperr.Unauthorized, "unauthenticated", "The API takes a context token (AP.context.getToken) or a Forge Invocation Token.", nil)
+		}
+		if p.AccountID == "" {
+			return apperr.WithCode(op, apperr.Forbidden, "not-admin", "The token names no user; only a Jira administrator may use Seatlens.", nil)
+		}
+		admin, err := a.admins.check(ctx, a.Now(), p.ClientKey, p.AccountID, a.Tenancy.IsJiraAdmin)
+		if err != nil {
+			return apperr.E(op, apperr.Unavailable, "Jira could not be asked whether you are an administrator; try again.", err)
+		}
+		if !admin {
+			return apperr.WithCode(op, apperr.Forbidden, "not-admin", "Only Jira administrators may use Seatlens.", nil)
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// adminCache remembers permission checks for adminTTL, bounded so that a
+// flood of accounts cannot grow it without end.
+type adminCache struct {
+	mu      sync.Mutex
+	entries map[[2]string]adminEntry
+}
+
+type adminEntry struct {
+	admin bool
+	until time.Time
+}
+
+const adminCacheMax = 10000
+
+func (ac *adminCache) check(ctx context.Context, now time.Time, clientKey, accountID string, ask func(context.Context, string, string) (bool, error)) (bool, error) {
+	key := [2]string{clientKey, accountID}
+	ac.mu.Lock()
+	e, ok := ac.entries[key]
+	ac.mu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.admin, nil
+	}
+	admin, err := ask(ctx, clientKey, accountID)
+	if err != nil {
+		return false, err
+	}
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if ac.entries == nil || len(ac.entries) >= adminCacheMax {
+		ac.entries = map[[2]string]adminEntry{}
+	}
+	ac.entries[key] = adminEntry{admin: admin, until: now.Add(adminTTL)}
+	return admin, nil
+}
+
+func principal(c echo.Context) connect.Principal {
+	p, _ := connect.PrincipalFrom(c.Request().Context())
+	return p
+}
+
+// statusView is GET /api/v1/status.
+type statusView struct {
+	tenancy.Status
+	LatestScan     *scan.Record `json:"latestScan"`
+	RunningScan    *scan.Record `json:"runningScan"`
+	PendingRescans int          `json:"pendingRescans"`
+}
+
+func (a *API) status(c echo.Context) error {
+	const op = "panel.status"
+	ctx := c.Request().Context()
+	ck := principal(c).ClientKey
+	st, err := a.Tenancy.CredentialStatus(ctx, ck)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	out := statusView{Status: st}
+	scans, err := a.Scans.Scans(ctx, ck)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	for i := range scans {
+		s := &scans[i]
+		switch {
+		case (s.State == scan.StateRunning || s.State == scan.StateQueued) && out.RunningScan == nil:
+			out.RunningScan = s
+		case s.State == scan.StateDone && out.LatestScan == nil:
+			out.LatestScan = s
+		}
+	}
+	if a.Rescans != nil {
+		if out.PendingRescans, err = a.Rescans.Pending(ctx, ck); err != nil {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (a *API) getSettings(c echo.Context) error {
+	set, err := a.Tenancy.Settings(c.Request().Context(), principal(c).ClientKey)
+	if err != nil {
+		return apperr.E("panel.getSettings", apperr.Unavailable, "", err)
+	}
+	return c.JSON(http.StatusOK, set)
+}
+
+// maxJSONBody bounds the JSON bodies of the API (settings, org key).
+const maxJSONBody = 1 << 20
+
+func readBody(c echo.Context, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	if err != nil {
+		return nil, apperr.WithCode("panel.readBody", apperr.Invalid, "bad-request", "body: could not be read", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, apperr.WithCode("panel.readBody", apperr.TooLarge, "too-large", "body: larger than the limit", nil)
+	}
+	return body, nil
+}
+
+func (a *API) putSettings(c echo.Context) error {
+	const op = "panel.putSettings"
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	set, err := tenancy.ParseSettings(body)
+	if err != nil {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", err.Error(), nil)
+	}
+	ctx := c.Request().Context()
+	if err := a.Tenancy.PutSettings(ctx, principal(c).ClientKey, set); err != nil {
+		return apperr.E(op, apperr.Unavailable, "could not store the settings", err)
+	}
+	return c.JSON(http.StatusOK, set)
+}
+
+func (a *API) putOrgKey(c echo.Context) error {
+	const op = "panel.putOrgKey"
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		OrgID string `json:"orgId"`
+		Key   string `json:"key"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "body: want {\"orgId\": \"…\", \"key\": \"…\"}", nil)
+	}
+	cred, err := a.Tenancy.SetOrgKey(c.Request().Context(), principal(c).ClientKey, in.OrgID, in.Key)
+	if err != nil {
+		return err
+	}
+	at := cred.CheckedAt
+	return c.JSON(http.StatusOK, tenancy.OrgKeyStatus{Present: true, OrgID: cred.OrgID, CheckedAt: &at, OK: cred.OK, Message: cred.Message})
+}
+
+func (a *API) deleteOrgKey(c echo.Context) error {
+	if err := a.Tenancy.DeleteOrgKey(c.Request().Context(), principal(c).ClientKey); err != nil {
+		return apperr.E("panel.deleteOrgKey", apperr.Unavailable, "could not forget the key", err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// maxCSVBody bounds an uploaded admin CSV; the server's --body-limit
+// applies first.
+const maxCSVBody = 64 << 20
+
+func (a *API) postActivityCSV(c echo.Context) error {
+	const op = "panel.postActivityCSV"
+	raw := c.QueryParam("date")
+	date, err := time.Parse(time.DateOnly, raw)
+	if err != nil {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "date: want the day the CSV was exported, YYYY-MM-DD", nil)
+	}
+	if date.After(a.Now()) {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "date: the export date is in the future", nil)
+	}
+	body, err := readBody(c, maxCSVBody)
+	if err != nil {
+		return err
+	}
+	up, err := a.Tenancy.PutActivityCSV(c.Request().Context(), principal(c).ClientKey, date, body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, up)
+}
+
+func (a *API) postScan(c echo.Context) error {
+	rec, err := a.Scans.Enqueue(c.Request().Context(), principal(c).ClientKey, scan.CauseRequest)
+	if errors.Is(err, scan.ErrScanRunning) {
+		return c.JSON(http.StatusConflict, map[string]string{"code": "scan-running", "message": "A scan is already " + rec.State + "; wait for it to end.", "id": rec.ID})
+	}
+	if err != nil {
+		return apperr.E("panel.postScan", apperr.Unavailable, "could not queue the scan", err)
+	}
+	return c.JSON(http.StatusAccepted, rec)
+}
+
+func (a *API) listScans(c echo.Context) error {
+	scans, err := a.Scans.Scans(c.Request().Context(), principal(c).ClientKey)
+	if err != nil {
+		return apperr.E("panel.listScans", apperr.Unavailable, "", err)
+	}
+	return c.JSON(http.StatusOK, map[string][]scan.Record{"scans": scans})
+}
+
+func noScan(op string) error {
+	return apperr.WithCode(op, apperr.NotFound, "no-scan", "No such scan, or it has no findings yet.", nil)
+}
+
+func (a *API) getScan(c echo.Context) error {
+	const op = "panel.getScan"
+	rec, err := a.Scans.Scan(c.Request().Context(), principal(c).ClientKey, c.Param("id"))
+	if errors.Is(err, scan.ErrNoScan) {
+		return noScan(op)
+	}
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+// findings serves a finished scan's findings as JSON (exactly the
+// document of `seatlens scan --format json`), CSV or printable HTML.
+func (a *API) findings(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		const op = "panel.findings"
+		_, f, err := a.Scans.Findings(c.Request().Context(), principal(c).ClientKey, c.Param("id"))
+		if errors.Is(err, scan.ErrNoScan) {
+			return noScan(op)
+		}
+		if err != nil {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+		w := c.Response()
+		switch format {
+		case "csv":
+			w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+			w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="findings.csv"`)
+			w.WriteHeader(http.StatusOK)
+			return report.CSV(w, f)
+		case "html":
+			w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+			w.WriteHeader(http.StatusOK)
+			return report.HTML(w, f)
+		}
+		w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		w.WriteHeader(http.StatusOK)
+		return json.NewEncoder(w).Encode(f)
+	}
+}
