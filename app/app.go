@@ -57,6 +57,7 @@ type App struct {
 	panelHTML  []byte
 	tenancy    *tenancy.Service
 	scans      *scan.Queue
+	budget     *scan.PointsBudget
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -192,8 +193,9 @@ func (a *App) build(d Deps) error {
 	}
 	a.registerForge(g, fit)
 
+	a.budget = scan.NewPointsBudget(scan.BudgetConfig{PerHour: a.cfg.PointsPerHour})
 	a.tenancy = &tenancy.Service{Store: a.store, Tokens: a.tokens, OrgAPIURL: a.cfg.OrgAPIURL, Transport: d.Transport,
-		AttemptTimeout: d.AttemptTimeout, CallTimeout: d.CallTimeout, Now: a.now}
+		AttemptTimeout: d.AttemptTimeout, CallTimeout: d.CallTimeout, Now: a.now, Budget: a.budget}
 	if a.scans, err = scan.NewQueue(scan.QueueConfig{Store: a.store, Prepare: a.tenancy, Workers: a.cfg.ScanWorkers,
 		Keep: a.cfg.KeepScans, Logger: a.log, Now: a.now}); err != nil {
 		return err

@@ -82,6 +82,10 @@ type Options struct {
 	// Tests inject both to run rate-limit schedules without sleeping.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
+	// Budget, when set, meters every call in points under BudgetKey (the
+	// tenant): app traffic only (see Budget).
+	Budget    Budget
+	BudgetKey string
 }
 
 // Client calls one Atlassian base URL (a Jira site, the api.atlassian.com
@@ -106,6 +110,8 @@ type Client struct {
 	sleep     func(context.Context, time.Duration) error
 	now       func() time.Time
 	jitter    func() float64 // [0,1); tests pin it
+	budget    Budget
+	budgetKey string
 
 	mu          sync.Mutex
 	pausedUntil time.Time // no request leaves before this (a quota 429)
@@ -170,6 +176,7 @@ func New(hc *http.Client, baseURL string, auth Authorizer, o Options) (*Client, 
 		maxWait: o.MaxWait, pageSize: o.PageSize, maxBody: o.MaxBodyBytes,
 		attempt: o.AttemptTimeout, call: o.CallTimeout, maxItems: o.MaxListItems, userAgent: o.UserAgent,
 		sleep: o.Sleep, now: o.Now, jitter: rand.Float64, stats: map[string]*OpStats{},
+		budget: o.Budget, budgetKey: o.BudgetKey,
 	}
 	own := *hc // the caller's client keeps its own redirect policy
 	own.CheckRedirect = c.checkRedirect
@@ -253,9 +260,19 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		if err := c.admit(ctx, r, &resumeAt); err != nil {
 			return err
 		}
+		reserved := 0
+		if c.budget != nil {
+			reserved = estimatePoints(r.op, r.query)
+			if err := c.budget.Reserve(ctx, c.budgetKey, reserved); err != nil {
+				return fmt.Errorf("atlassian: %s %s: waiting for rate-limit points: %w", r.method, r.path, err)
+			}
+		}
 		began := time.Now()
 		res := c.send(ctx, r, body, out, min(c.attempt, c.call-spent))
 		spent += time.Since(began)
+		if c.budget != nil {
+			c.budget.Settle(c.budgetKey, res.points-reserved)
+		}
 		c.count(r.op, attempt > 0, res)
 		if res.err == nil && res.api == nil {
 			return nil
@@ -304,6 +321,9 @@ func (c *Client) retryPlan(ctx context.Context, r request, attempt int, res resu
 				pause = backoff
 			}
 			c.pause(c.now().Add(pause), reasonOf(e))
+			if c.budget != nil {
+				c.budget.Exhausted(c.now().Add(pause))
+			}
 		}
 		if last {
 			return 0, e
@@ -441,6 +461,7 @@ type result struct {
 	api       *APIError // non-2xx answer
 	err       error     // anything else
 	transient bool      // err may go away on a retry
+	points    int       // what the call cost in points (with a Budget)
 }
 
 func (r result) rateLimited() bool {
@@ -507,46 +528,57 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any, time
 	}
 	defer drainClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return result{sent: true, api: c.apiError(r, resp)}
+		// A refused call costs its base point; a 429 costs none: it was
+		// refused for want of points.
+		pts := 1
+		if resp.StatusCode == http.StatusTooManyRequests {
+			pts = 0
+		}
+		return result{sent: true, api: c.apiError(r, resp), points: pts}
 	}
 	if out == nil {
-		return result{sent: true}
+		return result{sent: true, points: 1}
 	}
-	if err := c.decode(resp.Body, out); err != nil {
+	raw, err := c.decode(resp.Body, out)
+	pts := 1
+	if c.budget != nil && raw != nil {
+		pts = pointsOf(r.op, raw)
+	}
+	if err != nil {
 		permanent := errors.Is(err, ErrMalformed) || errors.Is(err, errBodyTooLarge)
 		if timedOut() {
 			err, permanent = &TimeoutError{After: timeout, Stage: "the whole answer"}, false
 		}
 		return result{sent: true, err: fmt.Errorf("atlassian: %s %s (%s): %d answer: %w", r.method, r.path, r.op, resp.StatusCode, err),
-			transient: !permanent}
+			transient: !permanent, points: pts}
 	}
-	return result{sent: true}
+	return result{sent: true, points: pts}
 }
 
 // decode reads one JSON value into out. An empty body, or null, where an
 // answer was expected is malformed: decoding it would leave out as it
 // was, and an empty page would end a walk as if it were the last.
-func (c *Client) decode(body io.Reader, out any) error {
+func (c *Client) decode(body io.Reader, out any) (json.RawMessage, error) {
 	lr := &limitedReader{r: body, left: c.maxBody}
 	dec := json.NewDecoder(lr)
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
 		switch {
 		case errors.Is(err, io.EOF):
-			return &ShapeError{Msg: "is empty, where JSON was expected"}
+			return nil, &ShapeError{Msg: "is empty, where JSON was expected"}
 		case errors.Is(err, errBodyTooLarge):
-			return fmt.Errorf("%w (%d bytes)", err, c.maxBody)
+			return nil, fmt.Errorf("%w (%d bytes)", err, c.maxBody)
 		}
-		return shapeOf("", err)
+		return nil, shapeOf("", err)
 	}
 	if t := bytes.TrimSpace(raw); bytes.Equal(t, []byte("null")) {
 		want := wantOf(reflect.TypeOf(out))
 		if _, ok := out.(interface{ isList() }); ok {
 			want = "a list"
 		}
-		return &ShapeError{Msg: "is null, where " + want + " was expected"}
+		return raw, &ShapeError{Msg: "is null, where " + want + " was expected"}
 	}
-	return shapeOf("", json.Unmarshal(raw, out))
+	return raw, shapeOf("", json.Unmarshal(raw, out))
 }
 
 // apiError reads an error answer (its first 64 KiB: Atlassian's envelopes
@@ -650,6 +682,7 @@ type OpStats struct {
 	ServerErrors    int           // 5xx answers
 	TransportErrors int           // no answer (connection, timeout, unreadable body)
 	Waited          time.Duration // time asked of Sleep: backoffs and pauses
+	Points          int           // what the calls cost in Atlassian's points (1 each without a Budget)
 }
 
 func (s *OpStats) add(o OpStats) {
@@ -659,6 +692,7 @@ func (s *OpStats) add(o OpStats) {
 	s.ServerErrors += o.ServerErrors
 	s.TransportErrors += o.TransportErrors
 	s.Waited += o.Waited
+	s.Points += o.Points
 }
 
 // Stats is a snapshot of a client's counters. Jira operations are named by
@@ -705,6 +739,7 @@ func (c *Client) count(op string, retry bool, res result) {
 	defer c.mu.Unlock()
 	s := c.opStats(op)
 	s.Calls++
+	s.Points += res.points
 	if retry {
 		s.Retries++
 	}

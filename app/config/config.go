@@ -31,6 +31,7 @@ const (
 	DefaultOrgAPIURL      = "https://api.atlassian.com"
 	DefaultKeepScans      = 10
 	DefaultScanWorkers    = 2
+	DefaultPointsPerHour  = 65_000
 )
 
 // Serve is the configuration of `seatlens serve`.
@@ -54,9 +55,10 @@ type Serve struct {
 	// Scans. The Organizations API's URL is the operator's: a tenant gives
 	// only its org id and key, so no tenant can make the server call a host
 	// of its choosing.
-	OrgAPIURL   string
-	KeepScans   int
-	ScanWorkers int
+	OrgAPIURL     string
+	KeepScans     int
+	ScanWorkers   int
+	PointsPerHour int // the app's hourly pool of Jira points, shared by all tenants
 }
 
 // Register adds the serve flags to fs.
@@ -78,6 +80,7 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.OrgAPIURL, "org-api-url", DefaultOrgAPIURL, "the Organizations API every tenant's org key is used at")
 	fs.IntVar(&c.KeepScans, "keep-scans", DefaultKeepScans, "finished scans kept per tenant")
 	fs.IntVar(&c.ScanWorkers, "scan-workers", DefaultScanWorkers, "scans run at once across tenants")
+	fs.IntVar(&c.PointsPerHour, "points-per-hour", DefaultPointsPerHour, "the app's hourly pool of Jira rate-limit points, shared by every tenant (65,000 at tier 1)")
 }
 
 func (c *Serve) registerData(fs *flag.FlagSet) {
@@ -139,6 +142,12 @@ func (c *Serve) Validate() error {
 	}
 	if c.KeepScans < 1 || c.KeepScans > 1000 {
 		return fmt.Errorf("--keep-scans %d: want 1..1000", c.KeepScans)
+	}
+	if c.PointsPerHour == 0 {
+		c.PointsPerHour = DefaultPointsPerHour
+	}
+	if c.PointsPerHour < 100 || c.PointsPerHour > 10_000_000 {
+		return fmt.Errorf("--points-per-hour %d: want 100..10000000", c.PointsPerHour)
 	}
 	if c.ScanWorkers == 0 {
 		c.ScanWorkers = DefaultScanWorkers

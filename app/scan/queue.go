@@ -359,7 +359,7 @@ func (q *Queue) runOne(ctx context.Context, clientKey string) {
 	q.mu.Unlock()
 	go q.watchTenant(scanCtx, clientKey, cancel)
 	res, err := Run(scanCtx, job)
-	rec.Calls = job.calls()
+	rec.Calls, rec.Points = job.calls(), job.points()
 	if err != nil {
 		if ctx.Err() != nil {
 			return // the server is stopping: the record stays running and is recovered at the next start
@@ -367,7 +367,7 @@ func (q *Queue) runOne(ctx context.Context, clientKey string) {
 		q.finish(ctx, clientKey, rec, nil, Classify(err), site, job.Source.OrgID)
 		return
 	}
-	rec.Calls = res.Calls
+	rec.Calls, rec.Points = res.Calls, res.Points
 	q.finish(ctx, clientKey, rec, res.Findings, nil, site, job.Source.OrgID)
 	log.Info().Str("scan", rec.ID).Int("users", res.Findings.Totals.Users).Int("calls", res.Calls).
 		Dur("took", res.Collected+res.Explained).Msg("scan done")
@@ -505,7 +505,7 @@ func (q *Queue) overlay(clientKey string, r Record) Record {
 	}
 	r.Phase, r.Done, r.Total = lv.progress.Stage, lv.progress.Done, lv.progress.Total
 	if lv.job != nil {
-		r.Calls = lv.job.calls()
+		r.Calls, r.Points = lv.job.calls(), lv.job.points()
 	}
 	return r
 }

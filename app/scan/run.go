@@ -48,8 +48,9 @@ type Result struct {
 	Findings *billing.Findings
 	// Activity is what the admin CSV added; nil without one.
 	Activity *ActivityReport
-	// Calls counts every call, the credential checks included.
-	Calls int
+	// Calls counts every call, the credential checks included; Points
+	// what the Jira calls cost in Atlassian's points.
+	Calls, Points int
 	// Collected is how long collecting took; Explained how long
 	// explaining took after it.
 	Collected, Explained time.Duration
@@ -81,7 +82,7 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	if r.err != nil {
 		return nil, Classify(r.err)
 	}
-	res := &Result{Snapshot: r.snap, Collected: r.took, Calls: checks + job.calls()}
+	res := &Result{Snapshot: r.snap, Collected: r.took, Calls: checks + job.calls(), Points: job.points()}
 	if job.Activity != nil {
 		rep, err := ApplyActivityCSV(r.snap, job.Activity.Export, job.Activity.Date, job.Activity.Name)
 		if err != nil {
@@ -105,6 +106,20 @@ func (j Job) calls() int {
 		if c != nil && !seen[c] {
 			seen[c] = true
 			n += c.Stats().Total.Calls
+		}
+	}
+	return n
+}
+
+// points sums what the job's Jira calls cost in Atlassian's points (the
+// Organizations API has limits of its own).
+func (j Job) points() int {
+	n := 0
+	seen := map[*atlassian.Client]bool{}
+	for _, c := range []*atlassian.Client{j.Source.Jira, j.Source.JiraAdmin} {
+		if c != nil && !seen[c] {
+			seen[c] = true
+			n += c.Stats().Total.Points
 		}
 	}
 	return n

@@ -52,6 +52,9 @@ type Service struct {
 	// defaults).
 	AttemptTimeout, CallTimeout time.Duration
 	Now                         func() time.Time
+	// Budget meters the calls of the app's credentials in Atlassian's
+	// points, across every tenant; nil: unmetered.
+	Budget atlassian.Budget
 }
 
 func (s *Service) now() time.Time {
@@ -76,6 +79,19 @@ func (s *Service) options(retries bool) atlassian.Options {
 	return o
 }
 
+// appOptions are the options of a client with an app credential (Connect
+// JWT, Forge app token): its calls draw on the points budget.
+func (s *Service) appOptions(clientKey string, retries bool) atlassian.Options {
+	o := s.options(retries)
+	if s.Budget != nil {
+		o.Budget, o.BudgetKey = s.Budget, clientKey
+		// A window that ran dry is waited out in the budget, not in a
+		// call: a 429 means another app of the pool spent it.
+		o.MaxWait = time.Hour + time.Minute
+	}
+	return o
+}
+
 func (s *Service) concurrency() int {
 	if s.Concurrency > 0 {
 		return s.Concurrency
@@ -91,7 +107,7 @@ func (s *Service) jira(t store.Tenant, rt http.RoundTripper, retries bool) (*atl
 	if err != nil {
 		return nil, fmt.Errorf("tenancy: sign for %s: %w", t.ClientKey, err)
 	}
-	return atlassian.New(&http.Client{Transport: signing}, t.BaseURL, nil, s.options(retries))
+	return atlassian.New(&http.Client{Transport: signing}, t.BaseURL, nil, s.appOptions(t.ClientKey, retries))
 }
 
 // installed returns the tenant if it is installed.
@@ -125,7 +141,7 @@ func (s *Service) Prepare(ctx context.Context, clientKey string) (scan.Job, stri
 	if s.Tokens != nil {
 		if tok, err := s.Tokens.Get(ctx, clientKey, AppTokenMinLifetime); err == nil {
 			auth := s.appTokenAuth(clientKey)
-			if job.Source.JiraAdmin, err = atlassian.New(&http.Client{Transport: rt}, tok.APIBaseURL, auth, s.options(true)); err != nil {
+			if job.Source.JiraAdmin, err = atlassian.New(&http.Client{Transport: rt}, tok.APIBaseURL, auth, s.appOptions(clientKey, true)); err != nil {
 				return scan.Job{}, t.BaseURL, fmt.Errorf("tenancy: app token client: %w", err)
 			}
 			job.Source.JiraAdminCredential = billing.CredentialForgeToken
