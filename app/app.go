@@ -20,6 +20,7 @@ import (
 	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/lifecycle"
 	"github.com/seatlens/seatlens/app/panel"
+	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/tenancy"
 	"github.com/seatlens/seatlens/app/webhook"
@@ -178,7 +179,7 @@ func (a *App) build(d Deps) error {
 				pages[r.Path] = true
 			}
 		case "webhook":
-			wh := &webhook.Handler{Inbox: inbox{a.store}, Now: a.now}
+			wh := &webhook.Handler{Inbox: rescan.Inbox{Store: a.store}, Now: a.now}
 			g.POST(r.Path, wh.For(r.Name), requestAuth, middleware.BodyLimit(fmt.Sprintf("%dB", webhook.MaxBodyBytes)))
 		case "lifecycle":
 			// registered above with their own verification
@@ -213,7 +214,7 @@ func (a *App) build(d Deps) error {
 	}
 	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
-	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: inbox{a.store}, Now: a.now}).Register(api)
+	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Now: a.now}).Register(api)
 	return nil
 }
 

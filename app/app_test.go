@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"github.com/seatlens/seatlens/app/rescan"
 	"net/http"
 	"os"
 	"slices"
@@ -195,7 +196,7 @@ func TestWebhooksAreRecordedAndCoalesced(t *testing.T) {
 	if c := send("/webhooks/user-deleted", "user_deleted", "557058:aa", retry); c != http.StatusNoContent {
 		t.Fatalf("retried webhook: %d", c)
 	}
-	raw, err := h.st.TenantGet(ctx, "client-a", PendingBucket, []byte("557058:aa"))
+	raw, err := h.st.TenantGet(ctx, "client-a", rescan.PendingBucket, []byte("557058:aa"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,10 +243,10 @@ func TestTenantIsolation(t *testing.T) {
 	tok := h.requestToken("client-a", "secret-a", "POST", "/webhooks/user-updated")
 	body := `{"webhookEvent":"user_updated","user":{"accountId":"557058:shared"}}`
 	expectStatus(t, h.do("POST", "/webhooks/user-updated", body, jwtHeader(tok)), http.StatusNoContent)
-	if _, err := h.st.TenantGet(ctx, "client-b", PendingBucket, []byte("557058:shared")); err == nil {
+	if _, err := h.st.TenantGet(ctx, "client-b", rescan.PendingBucket, []byte("557058:shared")); err == nil {
 		t.Fatal("tenant A's webhook wrote into tenant B")
 	}
-	if _, err := h.st.TenantGet(ctx, "client-a", PendingBucket, []byte("557058:shared")); err != nil {
+	if _, err := h.st.TenantGet(ctx, "client-a", rescan.PendingBucket, []byte("557058:shared")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/store"
 	"net/http"
 	"strings"
@@ -49,7 +50,7 @@ func TestForgeScheduledTriggerKeepsTheAppToken(t *testing.T) {
 	if err != nil || tok.Token != sys || tok.APIBaseURL != apiBase || !tok.ExpiryKnown {
 		t.Fatalf("kept token %+v, %v", tok, err)
 	}
-	if at, err := h.st.TenantGet(ctx, "client-a", ForgeBucket, []byte("scheduled-at")); err != nil || len(at) == 0 {
+	if at, err := h.st.TenantGet(ctx, "client-a", forge.StateBucket, []byte("scheduled-at")); err != nil || len(at) == 0 {
 		t.Fatalf("scheduled run not recorded: %v", err)
 	}
 	// Sealed at rest: the token is not in the database file.
@@ -105,7 +106,7 @@ func TestForgeUserEventsMarkRescans(t *testing.T) {
 	expectStatus(t, h.install("client-a", "secret-a"), http.StatusNoContent)
 	body := `{"eventType":"avi:jira:updated:user","atlassianId":"557058:zz","payload":{"retryContext":{"retryCount":1}}}`
 	expectStatus(t, h.do("POST", "/forge/events/user", body, h.fitHeader(installationOf("client-a"), "", "")), http.StatusOK)
-	raw, err := h.st.TenantGet(ctx, "client-a", PendingBucket, []byte("557058:zz"))
+	raw, err := h.st.TenantGet(ctx, "client-a", rescan.PendingBucket, []byte("557058:zz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ func TestLayering(t *testing.T) {
 		{"app/report", func(d string) bool {
 			return !strings.HasPrefix(d, mod) || d == mod+"app/report" || d == mod+"app/billing"
 		}},
+		{"app/tenancy", func(d string) bool { return !strings.HasPrefix(d, mod+"app/sitesim") }},
 		{"app/scan", func(d string) bool {
 			// The scan queue and the findings live in the store (STYLE.md).
 			return d != mod+"app/connect" && d != mod+"app/connect/connecttest" &&
@@ -42,6 +43,30 @@ func TestLayering(t *testing.T) {
 		{"app/atlassian", func(d string) bool {
 			return !strings.HasPrefix(d, mod+"store") && !strings.HasPrefix(d, mod+"app/connect/") || d == mod+"app/connect/qsh"
 		}},
+	}
+	// Direct imports only: these may reach a package through a service,
+	// not call it themselves (STYLE.md's table).
+	direct := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"app/panel", []string{mod + "app/atlassian", mod + "store", mod + "app/sitesim", mod + "app/forge"}},
+		{"app/tenancy", []string{"github.com/labstack/echo/v4", mod + "app/panel", mod + "app/sitesim"}},
+		{"app/rescan", []string{"github.com/labstack/echo/v4", mod + "app/panel", mod + "app/billing"}},
+		{"app/scan", []string{mod + "app/panel", mod + "app/webhook", mod + "app/tenancy", mod + "app/forge"}},
+	}
+	for _, r := range direct {
+		out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, mod+r.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", r.pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range r.forbidden {
+				if dep == f {
+					t.Errorf("%s must not import %s itself", r.pkg, dep)
+				}
+			}
+		}
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", mod+r.pkg).Output()

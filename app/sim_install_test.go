@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/seatlens/seatlens/app/forge"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -96,7 +97,7 @@ func TestSimInstallsIntoApp(t *testing.T) {
 	if err != nil || tok.Token != inst.AppToken {
 		t.Fatalf("kept app token %q, %v; want the delivered one", tok.Token, err)
 	}
-	if _, err := p.st.TenantGet(ctx, inst.ClientKey, ForgeBucket, []byte("scheduled-at")); err != nil {
+	if _, err := p.st.TenantGet(ctx, inst.ClientKey, forge.StateBucket, []byte("scheduled-at")); err != nil {
 		t.Fatalf("scheduled run not recorded: %v", err)
 	}
 

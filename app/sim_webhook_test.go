@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/seatlens/seatlens/app/rescan"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestSimWebhookReachesApp(t *testing.T) {
 	if ok, failed := p.site.WebhookDeliveries(); ok != 2 || failed != 0 {
 		t.Fatalf("deliveries ok %d failed %d, want 2 (webhook and Forge event), 0", ok, failed)
 	}
-	if _, err := p.st.TenantGet(ctx, inst.ClientKey, PendingBucket, []byte(chen)); err != nil {
+	if _, err := p.st.TenantGet(ctx, inst.ClientKey, rescan.PendingBucket, []byte(chen)); err != nil {
 		t.Fatalf("account not pending rescan: %v", err)
 	}
 }
