@@ -32,20 +32,28 @@ type scanPair struct {
 	inst sitesim.Installation
 }
 
-func newScanPair(t *testing.T, withForge bool) *scanPair {
+func newScanPair(t testing.TB, withForge bool) *scanPair {
+	t.Helper()
+	return newScanPairWith(t, sitesim.DefaultScenario(), sitesim.Options{}, withForge)
+}
+
+// newScanPairWith serves the app and one simulated site (of sc, with o's
+// faults and limits) on loopback and installs the app into the site.
+func newScanPairWith(t testing.TB, sc sitesim.Scenario, o sitesim.Options, withForge bool) *scanPair {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &scanPair{simPair: &simPair{st: storetest.Open(t), appBase: "http://" + ln.Addr().String()}, logs: &syncBuffer{}}
-	site, err := sitesim.NewSite(sitesim.DefaultScenario())
+	site, err := sitesim.NewSite(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The API token too: the CLI's scans of the same site compare with the app's.
-	if p.site, err = sitesim.New(site, sitesim.Options{ForgeScopes: appForgeScopes(t), ForgeUserEventsPath: descriptor.ForgeUserEvents.Path,
-		AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken}); err != nil {
+	o.ForgeScopes, o.ForgeUserEventsPath = appForgeScopes(t), descriptor.ForgeUserEvents.Path
+	o.AdminEmail, o.AdminToken = sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken
+	if p.site, err = sitesim.New(site, o); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(p.site)
@@ -56,7 +64,7 @@ func newScanPair(t *testing.T, withForge bool) *scanPair {
 		LogFormat: "json", LogLevel: "debug", ClockSkew: 30 * time.Second,
 		UninstallGrace: 30 * 24 * time.Hour, BodyLimit: 1 << 20, ForgeAppID: simForgeAppID,
 		InstallKeysURL: sitesim.InstallKeysURL(p.siteURL), ForgeJWKSURL: sitesim.JWKSURL(p.siteURL),
-		OrgAPIURL: p.siteURL, KeepScans: 3, ScanWorkers: 2,
+		OrgAPIURL: p.siteURL, KeepScans: 3, ScanWorkers: 2, PointsPerHour: config.DefaultPointsPerHour,
 	}
 	if p.app, err = New(cfg, Deps{Store: p.st, Logger: zerolog.New(p.logs)}); err != nil {
 		t.Fatal(err)

@@ -133,7 +133,7 @@ func TestSimInstallFromAnotherSiteRefused(t *testing.T) {
 
 // appForgeScopes are the scopes of the app's manifest, which Forge would
 // grant its app token.
-func appForgeScopes(t *testing.T) []string {
+func appForgeScopes(t testing.TB) []string {
 	t.Helper()
 	tpl, err := descriptor.Parse(seatlens.DescriptorTemplate)
 	if err != nil {

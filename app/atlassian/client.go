@@ -86,6 +86,9 @@ type Options struct {
 	// tenant): app traffic only (see Budget).
 	Budget    Budget
 	BudgetKey string
+	// Pacer, when set, spaces calls of each Jira endpoint to stay under
+	// Atlassian's burst limits (pace.go) rather than meet their 429s.
+	Pacer *Pacer
 }
 
 // Client calls one Atlassian base URL (a Jira site, the api.atlassian.com
@@ -112,6 +115,7 @@ type Client struct {
 	jitter    func() float64 // [0,1); tests pin it
 	budget    Budget
 	budgetKey string
+	pacer     *Pacer // nil: unpaced
 
 	mu          sync.Mutex
 	pausedUntil time.Time // no request leaves before this (a quota 429)
@@ -176,7 +180,7 @@ func New(hc *http.Client, baseURL string, auth Authorizer, o Options) (*Client, 
 		maxWait: o.MaxWait, pageSize: o.PageSize, maxBody: o.MaxBodyBytes,
 		attempt: o.AttemptTimeout, call: o.CallTimeout, maxItems: o.MaxListItems, userAgent: o.UserAgent,
 		sleep: o.Sleep, now: o.Now, jitter: rand.Float64, stats: map[string]*OpStats{},
-		budget: o.Budget, budgetKey: o.BudgetKey,
+		budget: o.Budget, budgetKey: o.BudgetKey, pacer: o.Pacer,
 	}
 	own := *hc // the caller's client keeps its own redirect policy
 	own.CheckRedirect = c.checkRedirect
@@ -259,6 +263,13 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	for attempt := 0; ; attempt++ {
 		if err := c.admit(ctx, r, &resumeAt); err != nil {
 			return err
+		}
+		if c.pacer != nil {
+			if d := c.pacer.delay(c.now(), r.method, r.path); d > 0 {
+				if err := c.sleep(ctx, d); err != nil {
+					return fmt.Errorf("atlassian: %s %s: pacing: %w", r.method, r.path, err)
+				}
+			}
 		}
 		reserved := 0
 		if c.budget != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seatlens/seatlens/app/apperr"
@@ -55,6 +56,24 @@ type Service struct {
 	// Budget meters the calls of the app's credentials in Atlassian's
 	// points, across every tenant; nil: unmetered.
 	Budget atlassian.Budget
+
+	mu     sync.Mutex
+	pacers map[string]*atlassian.Pacer // per tenant: its burst buckets outlive one scan
+}
+
+// pacer is the tenant's burst pacer, shared by all its app clients.
+func (s *Service) pacer(clientKey string) *atlassian.Pacer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pacers == nil {
+		s.pacers = map[string]*atlassian.Pacer{}
+	}
+	p := s.pacers[clientKey]
+	if p == nil {
+		p = &atlassian.Pacer{}
+		s.pacers[clientKey] = p
+	}
+	return p
 }
 
 func (s *Service) now() time.Time {
@@ -83,6 +102,7 @@ func (s *Service) options(retries bool) atlassian.Options {
 // JWT, Forge app token): its calls draw on the points budget.
 func (s *Service) appOptions(clientKey string, retries bool) atlassian.Options {
 	o := s.options(retries)
+	o.Pacer = s.pacer(clientKey)
 	if s.Budget != nil {
 		o.Budget, o.BudgetKey = s.Budget, clientKey
 		// A window that ran dry is waited out in the budget, not in a

@@ -9,11 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/seatlens/seatlens/app/billing/billingtest"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/sitesim"
 )
@@ -49,7 +49,7 @@ func BenchmarkScan10k(b *testing.B) {
 			if keyed {
 				args = append(args, "--org-url", ts.URL, "--org-id", sitesim.DefaultOrgID, "--org-key", sitesim.DefaultOrgKey)
 			}
-			minimum := planMinimum(sc, keyed)
+			minimum := billingtest.PlanMinimum(sc, billingtest.Reach{OrgKey: keyed, JiraAdmin: true, CheckJira: true})
 			var calls, peak int
 			var wall, collect time.Duration
 			for b.Loop() {
@@ -80,86 +80,6 @@ func BenchmarkScan10k(b *testing.B) {
 			b.ReportMetric(collect.Seconds()/bound.Seconds(), "calls-wall/bound")
 		})
 	}
-}
-
-// planMinimum counts the calls DESIGN.md §5's cheapest complete plan needs
-// for a site, from the scenario itself: one page per 50 group members and
-// per 50 groups (Jira), one per 100 users or groups and one per group and
-// per user holding a product for role assignments (Org API), one per 1000 accounts
-// of Jira's user list, one per app account for its groups, plus the
-// credential checks.
-func planMinimum(sc sitesim.Scenario, keyed bool) int {
-	pages := func(n, size int) int { return max(1, (n+size-1)/size) }
-	jira := func(p string) bool { return len(p) > 5 && p[:5] == "jira-" }
-	if !keyed {
-		n := 1 + 1 + 1 // myself, applicationrole, instance/license
-		groups := map[string]bool{}
-		for _, p := range sc.Products {
-			if !jira(p.Key) {
-				continue
-			}
-			for _, role := range []string{sitesim.RoleUser, sitesim.RoleAdmin} {
-				m := 0
-				for _, g := range sc.Groups {
-					if slices.Contains(g.Grants, sitesim.Grant{Product: p.Key, Role: role}) {
-						m++
-						groups[g.ID] = true
-					}
-				}
-				n += pages(m, 50)
-			}
-		}
-		admins := 0
-		for _, g := range sc.Groups {
-			if g.SiteAdmin {
-				admins++
-				groups[g.ID] = true
-			}
-		}
-		n += pages(admins, 50)
-		for id := range groups {
-			n += pages(len(sc.Members[id]), 50)
-		}
-		return n
-	}
-	n := 2 + 1 + 1 + 1 // myself, orgs, workspaces, applicationrole, instance/license
-	siteGroups := 0
-	inGroupWithGrants := map[string]bool{}
-	for _, g := range sc.Groups {
-		if len(g.Grants) > 0 {
-			siteGroups++
-			for _, id := range sc.Members[g.ID] {
-				inGroupWithGrants[id] = true
-			}
-		}
-	}
-	n += pages(siteGroups, 100) + siteGroups // groups search, role assignments per group
-	directory, apps, services := 0, 0, 0
-	for _, u := range sc.Users {
-		switch u.AccountType {
-		case sitesim.AccountApp:
-			apps++
-			if u.AppType == "service" {
-				services++
-			}
-			continue
-		case sitesim.AccountAtlassian:
-		default:
-			continue
-		}
-		hasRole := inGroupWithGrants[u.AccountID] || len(u.DirectRoles) > 0 || len(u.InferredRoles) > 0 || slices.Contains(u.PlatformRoles, "org-admin")
-		if !hasRole {
-			continue
-		}
-		directory++
-	}
-	// Role assignments of every directory account holding a product: the
-	// billable candidates, and the others too, whose seats (not billable)
-	// are listed all the same.
-	n += pages(directory, 100) + directory
-	n += pages(services, 50)                 // the service-accounts list: 50 a page, no size to ask for
-	n += (len(sc.Users)+999)/1000 + 1 + apps // users/search until an empty page, then each app account's groups
-	return n
 }
 
 // gauge measures the most requests the site had in hand at once: the

@@ -1,0 +1,244 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seatlens/seatlens/app/billing/billingtest"
+	"github.com/seatlens/seatlens/app/config"
+	"github.com/seatlens/seatlens/app/scan"
+	"github.com/seatlens/seatlens/app/sitesim"
+	"github.com/seatlens/seatlens/app/tenancy"
+	"github.com/seatlens/seatlens/descriptor"
+	"github.com/seatlens/seatlens/store/storetest"
+)
+
+// waitQueued waits for a scan of the queue to end.
+func waitQueued(tb testing.TB, q *scan.Queue, clientKey, id string) scan.Record {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		rec, err := q.Scan(context.Background(), clientKey, id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if rec.State == scan.StateDone || rec.State == scan.StateFailed {
+			return rec
+		}
+	}
+	tb.Fatalf("scan %s did not end", id)
+	return scan.Record{}
+}
+
+// scanAgain waits for whatever scan the tenant has, then runs a new one.
+func scanAgain(tb testing.TB, q *scan.Queue, clientKey string) (scan.Record, time.Duration) {
+	tb.Helper()
+	for {
+		start := time.Now()
+		rec, err := q.Enqueue(context.Background(), clientKey, scan.CauseRequest)
+		if err == nil {
+			return waitQueued(tb, q, clientKey, rec.ID), time.Since(start)
+		}
+		waitQueued(tb, q, clientKey, rec.ID)
+	}
+}
+
+// BenchmarkAppScan10k: the installed app scans a generated 10k-user site
+// whose every answer takes 20 ms, with each credential mix. It reports the
+// calls against the cheapest plan for that reach
+// (billingtest.PlanMinimum), the points the site charged the app's
+// credentials and what the app counted, and the wall time against
+// calls × latency ÷ concurrency, and against the larger of that and the
+// busiest endpoint's calls at Atlassian's burst limit of 100 a second.
+//
+//	go test ./app -run '^$' -bench AppScan10k -benchtime 1x
+func BenchmarkAppScan10k(b *testing.B) {
+	const users, latency = 10_000, 20 * time.Millisecond
+	sc := sitesim.Generate(users, 1)
+	for _, mix := range []struct {
+		name       string
+		forge, org bool
+	}{
+		{"connect", false, false},
+		{"connect+app-token", true, false},
+		{"connect+org-key", false, true},
+		{"connect+app-token+org-key", true, true},
+	} {
+		b.Run(mix.name, func(b *testing.B) {
+			p := newScanPairWith(b, sc, sitesim.Options{Faults: sitesim.Faults{Latency: latency},
+				Limits: sitesim.RateLimits{Enabled: true, PointsPerHour: config.DefaultPointsPerHour}}, mix.forge)
+			if mix.org {
+				cred := tenancy.OrgCredential{OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey, CheckedAt: time.Now(), OK: true}
+				if err := p.app.Tenancy().PutOrgCredential(context.Background(), p.inst.ClientKey, cred); err != nil {
+					b.Fatal(err)
+				}
+			}
+			minimum := billingtest.PlanMinimum(sc, billingtest.Reach{OrgKey: mix.org, JiraAdmin: mix.forge, Installed: true})
+			var rec scan.Record
+			var wall time.Duration
+			var sitePoints, busiest int
+			for b.Loop() {
+				waitQueued(b, p.app.Scans(), p.inst.ClientKey, "1") // the install's scan
+				p.site.ResetUsage()
+				rec, wall = scanAgain(b, p.app.Scans(), p.inst.ClientKey)
+				u := p.site.Usage()
+				sitePoints = u.Credential(sitesim.CredConnect).Points + u.Credential(sitesim.CredForge).Points
+				busiest = 0
+				for k, c := range u.By {
+					if k.Credential == sitesim.CredConnect || k.Credential == sitesim.CredForge {
+						busiest = max(busiest, c.Calls)
+					}
+				}
+			}
+			if rec.State != scan.StateDone {
+				b.Fatalf("scan %+v", rec)
+			}
+			bound := time.Duration(rec.Calls) * latency / time.Duration(scan.DefaultConcurrency)
+			b.ReportMetric(float64(rec.Calls), "calls")
+			b.ReportMetric(float64(minimum), "plan-min-calls")
+			b.ReportMetric(float64(rec.Calls)/float64(minimum), "calls/min")
+			b.ReportMetric(float64(sitePoints), "site-points")
+			b.ReportMetric(float64(rec.Points), "app-points")
+			b.ReportMetric(wall.Seconds(), "wall-s")
+			b.ReportMetric(wall.Seconds()/bound.Seconds(), "wall/bound")
+			// Atlassian lets a tenant call one endpoint 100 times a second:
+			// a keyless scan is mostly group/member pages, so that is its
+			// floor, whatever the latency.
+			burst := time.Duration(busiest) * time.Second / 100
+			b.ReportMetric(wall.Seconds()/max(bound, burst).Seconds(), "wall/max(bound,burst)")
+		})
+	}
+}
+
+// keyProxy serves the install keys of several simulated sites at one URL,
+// as Atlassian's key service serves every site's.
+type keyProxy struct{ sites []string }
+
+func (k *keyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for _, s := range k.sites {
+		resp, err := http.Get(sitesim.InstallKeysURL(s) + "/" + strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			w.Write(body)
+			return
+		}
+	}
+	http.NotFound(w, r)
+}
+
+// BenchmarkAppTenantsMemory: the server's memory after scanning 1 and then
+// 20 tenants of 10k users each (Connect only), measured as the Go heap in
+// use after a collection beyond what the simulated sites (in the same
+// process) hold, and the process's resident set for reference.
+//
+//	go test ./app -run '^$' -bench AppTenantsMemory -benchtime 1x
+func BenchmarkAppTenantsMemory(b *testing.B) {
+	const tenants, users = 20, 10_000
+	proxy := &keyProxy{}
+	keys := httptest.NewServer(proxy)
+	defer keys.Close()
+	var sims []*sitesim.Server
+	for i := range tenants {
+		site, err := sitesim.NewSite(sitesim.Generate(users, uint64(i+1)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv, err := sitesim.New(site, sitesim.Options{CloudID: fmt.Sprintf("5ea71e55-0000-4000-8000-%012d", i), ForgeScopes: appForgeScopes(b),
+			ForgeUserEventsPath: descriptor.ForgeUserEvents.Path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := httptest.NewServer(srv)
+		defer ts.Close()
+		proxy.sites = append(proxy.sites, ts.URL)
+		sims = append(sims, srv)
+	}
+	st := storetest.Open(b)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config.Serve{Addr: ln.Addr().String(), BaseURL: base, DataDir: b.TempDir(), LogFormat: "json", LogLevel: "info",
+		ClockSkew: 30 * time.Second, UninstallGrace: time.Hour, BodyLimit: 1 << 20, InstallKeysURL: keys.URL,
+		ForgeJWKSURL: keys.URL, OrgAPIURL: "https://api.atlassian.com", KeepScans: 2, ScanWorkers: 2, PointsPerHour: 10_000_000}
+	a, err := New(cfg, Deps{Store: st, Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := a.scans.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var clientKeys []string
+	for i, srv := range sims {
+		inst, err := srv.Install(ctx, proxy.sites[i], base, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		clientKeys = append(clientKeys, inst.ClientKey)
+		waitQueued(b, a.Scans(), inst.ClientKey, "1")
+	}
+	heap := func() (heapMB, rssMB float64) {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return float64(m.HeapInuse) / (1 << 20), rssMiB()
+	}
+	// Every site has been scanned once at install; what is left in memory
+	// now is the sites and the server at rest.
+	base0, rss0 := heap()
+	for b.Loop() {
+		if rec, _ := scanAgain(b, a.Scans(), clientKeys[0]); rec.State != scan.StateDone {
+			b.Fatalf("scan %+v", rec)
+		}
+		h1, r1 := heap()
+		for _, ck := range clientKeys[1:] {
+			if rec, _ := scanAgain(b, a.Scans(), ck); rec.State != scan.StateDone {
+				b.Fatalf("scan %+v", rec)
+			}
+		}
+		h20, r20 := heap()
+		b.ReportMetric(base0, "heap-at-rest-MB")
+		b.ReportMetric(h1-base0, "server-heap-after-1-MB")
+		b.ReportMetric(h20-base0, "server-heap-after-20-MB")
+		b.ReportMetric(rss0, "rss-at-rest-MB")
+		b.ReportMetric(r1, "rss-after-1-MB")
+		b.ReportMetric(r20, "rss-after-20-MB")
+	}
+}
+
+// rssMiB reads the process's resident set from /proc (Linux); 0 elsewhere.
+func rssMiB() float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
