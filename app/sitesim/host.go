@@ -124,8 +124,15 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+func (s *Server) installKid() string {
+	if s.opts.InstallKid != "" {
+		return s.opts.InstallKid
+	}
+	return InstallKid
+}
+
 func (s *Server) serveInstallKey(w http.ResponseWriter, r *http.Request) {
-	if strings.TrimPrefix(r.URL.Path, installKeysPath+"/") != InstallKid {
+	if strings.TrimPrefix(r.URL.Path, installKeysPath+"/") != s.installKid() {
 		http.NotFound(w, r)
 		return
 	}
@@ -333,7 +340,7 @@ func (s *Server) deliverLifecycle(ctx context.Context, inst Installation, event,
 		QSH: qsh.Of(http.MethodPost, basePath+rawPath, rawQuery, basePath),
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = InstallKid
+	tok.Header["kid"] = s.installKid()
 	keys, err := s.keys.get()
 	if err != nil {
 		return err

@@ -13,6 +13,10 @@ import (
 type Options struct {
 	ContextPath string // "" for Jira, "/wiki" to test context-path handling
 	CloudID     string // the api mount is /ex/jira/<CloudID>
+	// InstallKid names the site's install key; "" is InstallKid. Several
+	// sites behind one key service (as Atlassian's serves every site)
+	// need distinct ones.
+	InstallKid string
 	AdminEmail  string // Basic-auth user: the site admin's e-mail
 	AdminToken  string // and API token
 	Modes       Modes
