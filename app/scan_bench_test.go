@@ -159,7 +159,7 @@ func BenchmarkAppTenantsMemory(b *testing.B) {
 			b.Fatal(err)
 		}
 		srv, err := sitesim.New(site, sitesim.Options{CloudID: fmt.Sprintf("5ea71e55-0000-4000-8000-%012d", i), ForgeScopes: appForgeScopes(b),
-			InstallKid: fmt.Sprintf("sim-install-%d", i),
+			InstallKid:          fmt.Sprintf("sim-install-%d", i),
 			ForgeUserEventsPath: descriptor.ForgeUserEvents.Path})
 		if err != nil {
 			b.Fatal(err)

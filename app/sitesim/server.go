@@ -17,10 +17,10 @@ type Options struct {
 	// sites behind one key service (as Atlassian's serves every site)
 	// need distinct ones.
 	InstallKid string
-	AdminEmail  string // Basic-auth user: the site admin's e-mail
-	AdminToken  string // and API token
-	Modes       Modes
-	Now         func() time.Time
+	AdminEmail string // Basic-auth user: the site admin's e-mail
+	AdminToken string // and API token
+	Modes      Modes
+	Now        func() time.Time
 	// Rate limits and faults (ratelimit.go, faults.go); zero values: off.
 	Limits RateLimits
 	Faults Faults
