@@ -464,6 +464,20 @@ func TestAPIFoundation(t *testing.T) {
 		t.Errorf("CSV: %d %s", code, body)
 	}
 
+	// A Forge UI invocation of an admin, and of a user.
+	for _, who := range []struct {
+		account string
+		code    int
+	}{{simAdmin, http.StatusOK}, {bob, http.StatusForbidden}} {
+		fit, err := p.site.UIInvocationToken(p.inst, simForgeAppID, who.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, body := p.send(t, "GET", "/api/v1/scans/latest", "Bearer "+fit, ""); code != who.code {
+			t.Errorf("FIT of %s: %d %s, want %d", who.account, code, body, who.code)
+		}
+	}
+
 	for _, secret := range []string{sitesim.DefaultOrgKey, p.inst.AppToken, p.inst.SharedSecret} {
 		if strings.Contains(p.logs.String(), secret) {
 			t.Errorf("a secret is in the logs: %.12s…", secret)

@@ -248,3 +248,46 @@ func rssMiB() float64 {
 	}
 	return 0
 }
+
+// BenchmarkAppScanSizes measures what an in-app scan costs in calls and
+// points at 1k, 10k and 100k users for each credential mix (no latency:
+// the figures, not the wall time, are the point). Under the default pool
+// of 65,000 points an hour, a scan alone on the app needs at least
+// points ÷ 65,000 hours; the README's table is taken from this.
+//
+//	go test ./app -run '^$' -bench AppScanSizes -benchtime 1x -timeout 60m
+func BenchmarkAppScanSizes(b *testing.B) {
+	for _, users := range []int{1_000, 10_000, 100_000} {
+		sc := sitesim.Generate(users, 1)
+		for _, mix := range []struct {
+			name       string
+			forge, org bool
+		}{
+			{"connect", false, false},
+			{"connect+app-token", true, false},
+			{"connect+org-key", false, true},
+			{"connect+app-token+org-key", true, true},
+		} {
+			b.Run(fmt.Sprintf("%dk/%s", users/1000, mix.name), func(b *testing.B) {
+				p := newScanPairWith(b, sc, sitesim.Options{}, mix.forge)
+				if mix.org {
+					cred := tenancy.OrgCredential{OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey, CheckedAt: time.Now(), OK: true}
+					if err := p.app.Tenancy().PutOrgCredential(context.Background(), p.inst.ClientKey, cred); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var rec scan.Record
+				for b.Loop() {
+					waitQueued(b, p.app.Scans(), p.inst.ClientKey, "1")
+					rec, _ = scanAgain(b, p.app.Scans(), p.inst.ClientKey)
+				}
+				if rec.State != scan.StateDone {
+					b.Fatalf("scan %+v", rec)
+				}
+				b.ReportMetric(float64(rec.Calls), "calls")
+				b.ReportMetric(float64(rec.Points), "points")
+				b.ReportMetric(float64(rec.Points)/config.DefaultPointsPerHour, "pool-hours")
+			})
+		}
+	}
+}

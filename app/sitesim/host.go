@@ -370,8 +370,9 @@ func (s *Server) deliverLifecycle(ctx context.Context, inst Installation, event,
 // forgeClaims are the claims of a Forge Invocation Token.
 type forgeClaims struct {
 	jwt.RegisteredClaims
-	App     forgeApp       `json:"app"`
-	Context map[string]any `json:"context"`
+	App       forgeApp       `json:"app"`
+	Context   map[string]any `json:"context"`
+	Principal string         `json:"principal,omitempty"` // the invoking user, for UI modules
 }
 
 type forgeApp struct {
@@ -404,37 +405,9 @@ func (s *Server) invokeScheduled(ctx context.Context, inst Installation, forgeAp
 // invokeForge POSTs body to the app's Forge Remote endpoint at path with a
 // FIT for module and the app system token.
 func (s *Server) invokeForge(ctx context.Context, inst Installation, forgeAppID, path, module string, body any) error {
-	appID := forgeAppID
-	if !strings.HasPrefix(appID, "ari:") {
-		appID = appARIPrefix + appID
-	}
-	// The api mount lives at the server's root, not under the context path.
-	apiBase := strings.TrimSuffix(inst.SiteBaseURL, s.opts.ContextPath) + s.APIBasePath()
-	now := s.now()
-	claims := forgeClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: "forge/invocation-token", Audience: jwt.ClaimStrings{appID}, ID: newUUID(),
-			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(fitTTL)),
-		},
-		App: forgeApp{
-			ID: appID, InstallationID: inst.InstallationID, APIBaseURL: apiBase,
-			Environment: map[string]string{"type": "PRODUCTION", "id": newUUID()},
-			Module:      map[string]string{"type": "core:endpoint", "key": module},
-			Installation: forgeInstallation{ID: inst.InstallationID, Contexts: []forgeContextID{{
-				Name: "ari:cloud:jira::site/" + s.opts.CloudID, APIBaseURL: apiBase, CloudID: s.opts.CloudID,
-			}}},
-		},
-		Context: map[string]any{"cloudId": s.opts.CloudID},
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = ForgeKid
-	keys, err := s.keys.get()
+	signed, err := s.fit(inst, forgeAppID, module, "")
 	if err != nil {
 		return err
-	}
-	signed, err := tok.SignedString(keys.forge)
-	if err != nil {
-		return fmt.Errorf("sitesim: sign FIT: %w", err)
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
@@ -457,6 +430,51 @@ func (s *Server) invokeForge(ctx context.Context, inst Installation, forgeAppID,
 		return fmt.Errorf("sitesim: Forge invocation %s: the app answered %d: %s", path, status, clipBody(answer))
 	}
 	return nil
+}
+
+// UIInvocationToken is the Forge Invocation Token a Forge UI module of the
+// installed app sends when accountID invokes the app's remote (an
+// invokeRemote call from the panel).
+func (s *Server) UIInvocationToken(inst Installation, forgeAppID, accountID string) (string, error) {
+	return s.fit(inst, forgeAppID, "seatlens-admin-ui", accountID)
+}
+
+// fit signs a Forge Invocation Token for the installed app.
+func (s *Server) fit(inst Installation, forgeAppID, module, principal string) (string, error) {
+	appID := forgeAppID
+	if !strings.HasPrefix(appID, "ari:") {
+		appID = appARIPrefix + appID
+	}
+	// The api mount lives at the server's root, not under the context path.
+	apiBase := strings.TrimSuffix(inst.SiteBaseURL, s.opts.ContextPath) + s.APIBasePath()
+	now := s.now()
+	claims := forgeClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: "forge/invocation-token", Audience: jwt.ClaimStrings{appID}, ID: newUUID(),
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(fitTTL)),
+		},
+		App: forgeApp{
+			ID: appID, InstallationID: inst.InstallationID, APIBaseURL: apiBase,
+			Environment: map[string]string{"type": "PRODUCTION", "id": newUUID()},
+			Module:      map[string]string{"type": "core:endpoint", "key": module},
+			Installation: forgeInstallation{ID: inst.InstallationID, Contexts: []forgeContextID{{
+				Name: "ari:cloud:jira::site/" + s.opts.CloudID, APIBaseURL: apiBase, CloudID: s.opts.CloudID,
+			}}},
+		},
+		Context:   map[string]any{"cloudId": s.opts.CloudID},
+		Principal: principal,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = ForgeKid
+	keys, err := s.keys.get()
+	if err != nil {
+		return "", err
+	}
+	signed, err := tok.SignedString(keys.forge)
+	if err != nil {
+		return "", fmt.Errorf("sitesim: sign FIT: %w", err)
+	}
+	return signed, nil
 }
 
 // noRedirects: Atlassian does not follow a redirect from a callback, and
