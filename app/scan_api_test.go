@@ -34,12 +34,12 @@ type scanPair struct {
 
 func newScanPair(t testing.TB, withForge bool) *scanPair {
 	t.Helper()
-	return newScanPairWith(t, sitesim.DefaultScenario(), sitesim.Options{}, withForge)
+	return newScanPairWith(t, sitesim.DefaultScenario(), sitesim.Options{}, withForge, config.DefaultPointsPerHour)
 }
 
 // newScanPairWith serves the app and one simulated site (of sc, with o's
 // faults and limits) on loopback and installs the app into the site.
-func newScanPairWith(t testing.TB, sc sitesim.Scenario, o sitesim.Options, withForge bool) *scanPair {
+func newScanPairWith(t testing.TB, sc sitesim.Scenario, o sitesim.Options, withForge bool, pool int) *scanPair {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,7 +64,7 @@ func newScanPairWith(t testing.TB, sc sitesim.Scenario, o sitesim.Options, withF
 		LogFormat: "json", LogLevel: "debug", ClockSkew: 30 * time.Second,
 		UninstallGrace: 30 * 24 * time.Hour, BodyLimit: 1 << 20, ForgeAppID: simForgeAppID,
 		InstallKeysURL: sitesim.InstallKeysURL(p.siteURL), ForgeJWKSURL: sitesim.JWKSURL(p.siteURL),
-		OrgAPIURL: p.siteURL, KeepScans: 3, ScanWorkers: 2, PointsPerHour: config.DefaultPointsPerHour,
+		OrgAPIURL: p.siteURL, KeepScans: 3, ScanWorkers: 2, PointsPerHour: pool,
 	}
 	if p.app, err = New(cfg, Deps{Store: p.st, Logger: zerolog.New(p.logs)}); err != nil {
 		t.Fatal(err)

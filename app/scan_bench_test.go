@@ -77,7 +77,7 @@ func BenchmarkAppScan10k(b *testing.B) {
 	} {
 		b.Run(mix.name, func(b *testing.B) {
 			p := newScanPairWith(b, sc, sitesim.Options{Faults: sitesim.Faults{Latency: latency},
-				Limits: sitesim.RateLimits{Enabled: true, PointsPerHour: config.DefaultPointsPerHour}}, mix.forge)
+				Limits: sitesim.RateLimits{Enabled: true, PointsPerHour: config.DefaultPointsPerHour}}, mix.forge, config.DefaultPointsPerHour)
 			if mix.org {
 				cred := tenancy.OrgCredential{OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey, CheckedAt: time.Now(), OK: true}
 				if err := p.app.Tenancy().PutOrgCredential(context.Background(), p.inst.ClientKey, cred); err != nil {
@@ -269,7 +269,9 @@ func BenchmarkAppScanSizes(b *testing.B) {
 			{"connect+app-token+org-key", true, true},
 		} {
 			b.Run(fmt.Sprintf("%dk/%s", users/1000, mix.name), func(b *testing.B) {
-				p := newScanPairWith(b, sc, sitesim.Options{}, mix.forge)
+				// A pool no scan can run dry: the figures are measured, the
+				// hours they take under the default pool computed from them.
+				p := newScanPairWith(b, sc, sitesim.Options{}, mix.forge, 10_000_000)
 				if mix.org {
 					cred := tenancy.OrgCredential{OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey, CheckedAt: time.Now(), OK: true}
 					if err := p.app.Tenancy().PutOrgCredential(context.Background(), p.inst.ClientKey, cred); err != nil {
