@@ -25,6 +25,18 @@ import (
 	"github.com/seatlens/seatlens/store/storetest"
 )
 
+// credentialMixes are the credentials an installed app can hold: the
+// Connect JWT always, the Forge app token and the org key or not.
+var credentialMixes = []struct {
+	name       string
+	forge, org bool
+}{
+	{"connect", false, false},
+	{"connect+app-token", true, false},
+	{"connect+org-key", false, true},
+	{"connect+app-token+org-key", true, true},
+}
+
 // waitQueued waits for a scan of the queue to end.
 func waitQueued(tb testing.TB, q *scan.Queue, clientKey, id string) scan.Record {
 	tb.Helper()
@@ -66,15 +78,7 @@ func scanAgain(tb testing.TB, q *scan.Queue, clientKey string) (scan.Record, tim
 func BenchmarkAppScan10k(b *testing.B) {
 	const users, latency = 10_000, 20 * time.Millisecond
 	sc := sitesim.Generate(users, 1)
-	for _, mix := range []struct {
-		name       string
-		forge, org bool
-	}{
-		{"connect", false, false},
-		{"connect+app-token", true, false},
-		{"connect+org-key", false, true},
-		{"connect+app-token+org-key", true, true},
-	} {
+	for _, mix := range credentialMixes {
 		b.Run(mix.name, func(b *testing.B) {
 			p := newScanPairWith(b, sc, sitesim.Options{Faults: sitesim.Faults{Latency: latency},
 				Limits: sitesim.RateLimits{Enabled: true, PointsPerHour: config.DefaultPointsPerHour}}, mix.forge, config.DefaultPointsPerHour)
@@ -259,15 +263,7 @@ func rssMiB() float64 {
 func BenchmarkAppScanSizes(b *testing.B) {
 	for _, users := range []int{1_000, 10_000, 100_000} {
 		sc := sitesim.Generate(users, 1)
-		for _, mix := range []struct {
-			name       string
-			forge, org bool
-		}{
-			{"connect", false, false},
-			{"connect+app-token", true, false},
-			{"connect+org-key", false, true},
-			{"connect+app-token+org-key", true, true},
-		} {
+		for _, mix := range credentialMixes {
 			b.Run(fmt.Sprintf("%dk/%s", users/1000, mix.name), func(b *testing.B) {
 				// A pool no scan can run dry: the figures are measured, the
 				// hours they take under the default pool computed from them.
