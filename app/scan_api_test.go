@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -482,5 +483,101 @@ func TestAPIFoundation(t *testing.T) {
 		if strings.Contains(p.logs.String(), secret) {
 			t.Errorf("a secret is in the logs: %.12s…", secret)
 		}
+	}
+}
+
+// TestBrowseAPI: the seats table, one user and the diff of two scans,
+// through the real router.
+func TestBrowseAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans the simulated site")
+	}
+	// A slow site: its first scan is still running when the table is asked for.
+	p := newScanPairWith(t, sitesim.DefaultScenario(), sitesim.Options{Faults: sitesim.Faults{Latency: 150 * time.Millisecond}}, true, config.DefaultPointsPerHour)
+	for _, path := range []string{"/api/v1/seats", "/api/v1/users/" + simAdmin} {
+		if code, body := p.call(t, "GET", path, simAdmin, ""); code != http.StatusNotFound || !strings.Contains(string(body), `"no-scan"`) {
+			t.Errorf("%s before a scan: %d %s", path, code, body)
+		}
+	}
+	first := p.scanNow(t)
+	f := p.findings(t, first.ID)
+
+	var page struct {
+		Scan  string
+		Total int
+		Next  string
+		Seats []struct {
+			AccountID, DisplayName, Product, Verdict string
+		}
+	}
+	code, body := p.call(t, "GET", "/api/v1/seats?limit=3&sort=name", simAdmin, "")
+	if json.Unmarshal(body, &page); code != http.StatusOK || page.Scan != first.ID || len(page.Seats) != 3 || page.Next == "" || page.Total != f.Totals.Seats {
+		t.Fatalf("seats: %d %s; want 3 of %d seats and a next cursor", code, body, f.Totals.Seats)
+	}
+	seen := len(page.Seats)
+	for page.Next != "" {
+		code, body = p.call(t, "GET", "/api/v1/seats?limit=3&sort=name&cursor="+page.Next, simAdmin, "")
+		next := page.Next
+		page.Next = ""
+		if json.Unmarshal(body, &page); code != http.StatusOK || page.Next == next {
+			t.Fatalf("next page: %d %s", code, body)
+		}
+		seen += len(page.Seats)
+	}
+	if seen != f.Totals.Seats {
+		t.Fatalf("paged through %d seats, the findings hold %d", seen, f.Totals.Seats)
+	}
+	code, body = p.call(t, "GET", "/api/v1/seats?verdict=review&product=jira-software", simAdmin, "")
+	if json.Unmarshal(body, &page); code != http.StatusOK || page.Total == 0 {
+		t.Fatalf("filtered: %d %s", code, body)
+	}
+	for _, s := range page.Seats {
+		if s.Verdict != "review" || s.Product != "jira-software" {
+			t.Fatalf("filter let through %+v", s)
+		}
+	}
+	for _, bad := range []string{"sort=colour", "limit=0x", "verdict=maybe", "billable=yes", "cursor=abc", "inactive=-3"} {
+		code, body := p.call(t, "GET", "/api/v1/seats?"+bad, simAdmin, "")
+		param := strings.SplitN(bad, "=", 2)[0]
+		if code != http.StatusBadRequest || !strings.Contains(string(body), param) {
+			t.Errorf("%s: %d %s, want 400 naming %s", bad, code, body, param)
+		}
+	}
+
+	code, body = p.call(t, "GET", "/api/v1/users/5b10a2844c20165700ede202", simAdmin, "")
+	var u billing.UserFindings
+	if json.Unmarshal(body, &u); code != http.StatusOK || u.DisplayName != "Bob Builder" || len(u.Seats) == 0 || len(u.Seats[0].Paths) == 0 {
+		t.Fatalf("user: %d %s", code, body)
+	}
+	if code, body := p.call(t, "GET", "/api/v1/users/nobody", simAdmin, ""); code != http.StatusNotFound || !strings.Contains(string(body), `"not-found"`) {
+		t.Errorf("unknown user: %d %s", code, body)
+	}
+
+	// A second scan after Dana leaves her only product group: the diff shows her seat gone.
+	req, _ := http.NewRequest("DELETE", p.siteURL+"/sim/admin/groups/6c1a0f5e-0002-4000-8000-000000000002/members/5b10a2844c20165700ede204", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("removing Dana from jira-servicemanagement-users: %v %v", resp, err)
+	}
+	second := p.scanNow(t)
+	code, body = p.call(t, "GET", "/api/v1/scans/"+second.ID+"/diff?from="+first.ID, simAdmin, "")
+	if code != http.StatusOK {
+		t.Fatalf("diff: %d %s", code, body)
+	}
+	var d struct {
+		Added, Removed []struct{ AccountID, Product string }
+		Changed        []struct{ AccountID, Product, From, To string }
+	}
+	json.Unmarshal(body, &d)
+	gone := slices.ContainsFunc(d.Removed, func(s struct{ AccountID, Product string }) bool {
+		return s.AccountID == "5b10a2844c20165700ede204" && s.Product == "jira-servicedesk"
+	})
+	if !gone || len(d.Added) != 0 {
+		t.Errorf("the diff does not show Dana's seat gone (and only that): %s", body)
+	}
+	if code, _ := p.call(t, "GET", "/api/v1/scans/"+second.ID+"/diff", simAdmin, ""); code != http.StatusBadRequest {
+		t.Errorf("diff without from: %d", code)
+	}
+	if code, _ := p.call(t, "GET", "/api/v1/scans/"+second.ID+"/diff?from=999", simAdmin, ""); code != http.StatusNotFound {
+		t.Errorf("diff from an unknown scan: %d", code)
 	}
 }

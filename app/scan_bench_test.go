@@ -9,15 +9,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/seatlens/seatlens/app/billing/billingtest"
 	"github.com/seatlens/seatlens/app/config"
+	"github.com/seatlens/seatlens/app/connect/connecttest"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/sitesim"
 	"github.com/seatlens/seatlens/app/tenancy"
@@ -288,4 +291,75 @@ func BenchmarkAppScanSizes(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkBrowse100k: pages of seats and single users of a stored scan of
+// a generated 100k-user site (org key and app token: every seat), through
+// the real router with a context token. Targets: a filtered, sorted page
+// ≤ 10 ms at p99; one user ≤ 5 ms.
+//
+//	go test ./app -run '^$' -bench Browse100k -benchtime 2000x -timeout 30m
+func BenchmarkBrowse100k(b *testing.B) {
+	sc := sitesim.Generate(100_000, 1)
+	p := newScanPairWith(b, sc, sitesim.Options{}, true, 10_000_000)
+	cred := tenancy.OrgCredential{OrgID: sitesim.DefaultOrgID, Key: sitesim.DefaultOrgKey, CheckedAt: time.Now(), OK: true}
+	if err := p.app.Tenancy().PutOrgCredential(context.Background(), p.inst.ClientKey, cred); err != nil {
+		b.Fatal(err)
+	}
+	waitQueued(b, p.app.Scans(), p.inst.ClientKey, "1")
+	rec, _ := scanAgain(b, p.app.Scans(), p.inst.ClientKey)
+	if rec.State != scan.StateDone {
+		b.Fatalf("scan %+v", rec)
+	}
+	claims := connecttest.ContextClaims(p.inst.ClientKey, time.Now())
+	claims.Subject = simAdmin
+	auth := "JWT " + connecttest.Sign(b, jwt.SigningMethodHS256, []byte(p.inst.SharedSecret), claims, nil)
+	get := func(path string) (int, time.Duration) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", auth)
+		rr := httptest.NewRecorder()
+		start := time.Now()
+		p.app.Handler().ServeHTTP(rr, req)
+		return rr.Code, time.Since(start)
+	}
+	if code, took := get("/api/v1/seats?limit=1"); code != http.StatusOK {
+		b.Fatalf("first page: %d", code)
+	} else {
+		b.Logf("first page after the scan (index in memory): %s", took)
+	}
+	pages := []string{
+		"/api/v1/seats?verdict=review&sort=-lastActive&limit=50",
+		"/api/v1/seats?product=jira-software&verdict=removable,likely-removable&sort=name&limit=50",
+		"/api/v1/seats?q=an&account=managed&sort=verdict&limit=100",
+		"/api/v1/seats?inactive=90&billable=true&sort=lastActive&limit=50",
+	}
+	users := []string{}
+	for i, u := range sc.Users {
+		if i%997 == 0 {
+			users = append(users, u.AccountID)
+		}
+	}
+	var pageTimes, userTimes []time.Duration
+	i := 0
+	for b.Loop() {
+		code, took := get(pages[i%len(pages)])
+		if code != http.StatusOK {
+			b.Fatalf("page: %d", code)
+		}
+		pageTimes = append(pageTimes, took)
+		code, took = get("/api/v1/users/" + users[i%len(users)])
+		if code != http.StatusOK && code != http.StatusNotFound {
+			b.Fatalf("user: %d", code)
+		}
+		userTimes = append(userTimes, took)
+		i++
+	}
+	pct := func(d []time.Duration, p float64) float64 {
+		slices.Sort(d)
+		return float64(d[min(len(d)-1, int(float64(len(d))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(pageTimes, 0.5), "page-p50-ms")
+	b.ReportMetric(pct(pageTimes, 0.99), "page-p99-ms")
+	b.ReportMetric(pct(userTimes, 0.5), "user-p50-ms")
+	b.ReportMetric(pct(userTimes, 0.99), "user-p99-ms")
 }

@@ -240,3 +240,9 @@ func onlyNeedsOrgData(rs []Reason) bool {
 }
 
 func cents(x float64) float64 { return math.Round(x*100) / 100 }
+
+// LikelyRemovable says whether a seat is "likely removable": a review seat
+// whose only review reason is that the org data is missing.
+func LikelyRemovable(s Seat) bool {
+	return s.Verdict == VerdictReview && onlyNeedsOrgData(s.Reasons)
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/report"
 	"github.com/seatlens/seatlens/app/scan"
+	"github.com/seatlens/seatlens/app/seats"
 	"github.com/seatlens/seatlens/app/tenancy"
 )
 
@@ -41,6 +43,8 @@ type Scans interface {
 	Scans(ctx context.Context, clientKey string) ([]scan.Record, error)
 	Scan(ctx context.Context, clientKey, id string) (scan.Record, error)
 	Findings(ctx context.Context, clientKey, id string) (scan.Record, *billing.Findings, error)
+	Seats(ctx context.Context, clientKey, id string) (*seats.Index, error)
+	User(ctx context.Context, clientKey, id, accountID string) (billing.UserFindings, error)
 }
 
 // Rescans counts a tenant's accounts waiting for a targeted rescan.
@@ -80,6 +84,9 @@ func (a *API) Register(g *echo.Group) {
 	v1.GET("/scans/:id/findings.json", a.findings("json"))
 	v1.GET("/scans/:id/findings.csv", a.findings("csv"))
 	v1.GET("/scans/:id/report.html", a.findings("html"))
+	v1.GET("/scans/:id/diff", a.diff)
+	v1.GET("/seats", a.seats)
+	v1.GET("/users/:accountId", a.user)
 }
 
 // requireAdmin admits only context tokens and Forge Invocation Tokens of
@@ -343,4 +350,90 @@ func (a *API) findings(format string) echo.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		return json.NewEncoder(w).Encode(f)
 	}
+}
+
+// seatsView is GET /api/v1/seats: a page of the latest scan's seats.
+type seatsView struct {
+	Scan string `json:"scan"`
+	seats.Page
+}
+
+// seats answers one page of the latest scan's seats table.
+func (a *API) seats(c echo.Context) error {
+	const op = "panel.seats"
+	p := c.QueryParams()
+	q := seats.Query{
+		Products: seats.ParseList(p.Get("product")), Verdicts: seats.ParseList(p.Get("verdict")),
+		Reason: p.Get("reason"), Warning: p.Get("warning"), Group: p.Get("group"), Classes: seats.ParseList(p.Get("account")),
+		Text: p.Get("q"), Sort: p.Get("sort"), Cursor: p.Get("cursor"),
+	}
+	var err error
+	if q.Inactive, err = seats.ParseInt("inactive", p.Get("inactive")); err != nil {
+		return badQuery(op, err)
+	}
+	if q.Limit, err = seats.ParseInt("limit", p.Get("limit")); err != nil {
+		return badQuery(op, err)
+	}
+	switch p.Get("billable") {
+	case "":
+	case "true", "false":
+		b := p.Get("billable") == "true"
+		q.Billable = &b
+	default:
+		return badQuery(op, errors.New("billable: want true or false"))
+	}
+	idx, err := a.Scans.Seats(c.Request().Context(), principal(c).ClientKey, scan.Latest)
+	if errors.Is(err, scan.ErrNoScan) {
+		return noScan(op)
+	}
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	page, err := idx.Search(q)
+	if err != nil {
+		return badQuery(op, err)
+	}
+	return c.JSON(http.StatusOK, seatsView{Scan: idx.ScanID, Page: page})
+}
+
+func badQuery(op string, err error) error {
+	return apperr.WithCode(op, apperr.Invalid, "bad-request", strings.TrimPrefix(err.Error(), seats.ErrBadQuery.Error()+": "), nil)
+}
+
+// user answers one account's whole explanation in the latest scan.
+func (a *API) user(c echo.Context) error {
+	const op = "panel.user"
+	ctx, ck := c.Request().Context(), principal(c).ClientKey
+	if _, err := a.Scans.Scan(ctx, ck, scan.Latest); errors.Is(err, scan.ErrNoScan) {
+		return noScan(op)
+	}
+	u, err := a.Scans.User(ctx, ck, scan.Latest, c.Param("accountId"))
+	if errors.Is(err, scan.ErrNoScan) {
+		return apperr.WithCode(op, apperr.NotFound, "not-found", "No such account in the latest scan.", nil)
+	}
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// diff answers what changed between two scans.
+func (a *API) diff(c echo.Context) error {
+	const op = "panel.diff"
+	from := c.QueryParam("from")
+	if from == "" {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "from: the id of the scan to compare with is required", nil)
+	}
+	ctx, ck := c.Request().Context(), principal(c).ClientKey
+	to, err := a.Scans.Seats(ctx, ck, c.Param("id"))
+	if err == nil {
+		var old *seats.Index
+		if old, err = a.Scans.Seats(ctx, ck, from); err == nil {
+			return c.JSON(http.StatusOK, to.DiffFrom(old))
+		}
+	}
+	if errors.Is(err, scan.ErrNoScan) {
+		return noScan(op)
+	}
+	return apperr.E(op, apperr.Unavailable, "", err)
 }

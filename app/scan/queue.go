@@ -115,6 +115,7 @@ type Queue struct {
 	waiting map[string]bool // tenants in ready
 	running map[string]*live
 	wake    chan struct{}
+	index   indexCache
 }
 
 // live is what a running scan reports while it runs.
@@ -431,6 +432,11 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		q.cfg.Logger.Error().Err(err).Str("client_key", clientKey).Str("scan", rec.ID).Msg("scan: could not record the scan's end")
+		return
+	}
+	if err == nil && f != nil {
+		// The first page after a scan is served from memory.
+		q.index.put([2]string{clientKey, rec.ID}, indexOf(rec.ID, f))
 	}
 }
 
