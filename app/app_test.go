@@ -294,3 +294,19 @@ func TestRequestIDsAndAddressesAreOurs(t *testing.T) {
 		t.Fatalf("logs trust client headers:\n%s", logs)
 	}
 }
+
+func TestAPScriptForLocalHostPagesOnly(t *testing.T) {
+	for _, c := range []struct{ base, xdm, want string }{
+		{"http://127.0.0.1:8080", "http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"http://localhost:8080", "http://localhost:9000/jira", "http://localhost:9000"},
+		{"https://seatlens.example.com", "http://127.0.0.1:9000", ""}, // a production app never swaps
+		{"http://127.0.0.1:8080", "https://acme.atlassian.net", ""},
+		{"http://127.0.0.1:8080", "http://evil.example:80", ""},
+		{"http://127.0.0.1:8080", "http://user@127.0.0.1:9000", ""},
+		{"http://127.0.0.1:8080", "javascript:alert(1)", ""},
+	} {
+		if got := localHost(c.base, c.xdm); got != c.want {
+			t.Errorf("localHost(%q, %q) = %q, want %q", c.base, c.xdm, got, c.want)
+		}
+	}
+}

@@ -106,7 +106,9 @@ func securityHeaders(baseURL string) echo.MiddlewareFunc {
 	if err := descriptor.CheckBaseURL(baseURL); err == nil && strings.HasPrefix(baseURL, "http://") {
 		// Development and the demo: the simulated site frames the page and
 		// serves an AP stand-in, since the CDN's all.js needs real Jira.
-		loopback := " http://localhost:* http://127.0.0.1:* http://[::1]:*"
+		// No IPv6 literal: Chromium refuses http://[::1]:* as a source and
+		// says so on the console of every load.
+		loopback := " http://localhost:* http://127.0.0.1:*"
 		ancestors += loopback
 		scripts += loopback
 	}

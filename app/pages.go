@@ -1,15 +1,18 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/seatlens/seatlens/app/apperr"
 	"github.com/seatlens/seatlens/app/connect"
+	"github.com/seatlens/seatlens/descriptor"
 	"github.com/seatlens/seatlens/static"
 )
 
@@ -17,7 +20,32 @@ import (
 // over the full iframe URL, checked by the middleware).
 func (a *App) adminPage(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if host := localHost(a.cfg.BaseURL, c.QueryParam("xdm_e")); host != "" {
+		// The simulated site of `seatlens demo` frames the page offline,
+		// where Atlassian's CDN cannot be reached: its own AP stand-in
+		// serves instead, so the console stays clean.
+		return c.HTMLBlob(http.StatusOK, bytes.Replace(a.panelHTML, []byte(cdnAllJS), []byte(host+"/atlassian-connect/all.js"), 1))
+	}
 	return c.HTMLBlob(http.StatusOK, a.panelHTML)
+}
+
+// cdnAllJS is Atlassian's AP script, as the panel's page names it.
+const cdnAllJS = "https://connect-cdn.atl-paas.net/all.js"
+
+// localHost returns the origin of a loopback http host page when the app
+// itself runs on a loopback base URL (development and the demo); "" for
+// anything else, so a page framed by a real site always loads Atlassian's
+// script, whatever xdm_e says.
+func localHost(baseURL, xdmE string) string {
+	base, err := url.Parse(baseURL)
+	if err != nil || base.Scheme != "http" || !descriptor.IsLoopbackHost(base.Hostname()) {
+		return ""
+	}
+	u, err := url.Parse(xdmE)
+	if err != nil || u.Scheme != "http" || !descriptor.IsLoopbackHost(u.Hostname()) || u.User != nil {
+		return ""
+	}
+	return "http://" + u.Host
 }
 
 // loadPanel reads the page once: it is embedded, so it cannot change.

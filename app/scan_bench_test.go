@@ -340,6 +340,7 @@ func BenchmarkBrowse100k(b *testing.B) {
 		}
 	}
 	var pageTimes, userTimes []time.Duration
+	byPage := make([][]time.Duration, len(pages))
 	i := 0
 	for b.Loop() {
 		code, took := get(pages[i%len(pages)])
@@ -347,6 +348,7 @@ func BenchmarkBrowse100k(b *testing.B) {
 			b.Fatalf("page: %d", code)
 		}
 		pageTimes = append(pageTimes, took)
+		byPage[i%len(pages)] = append(byPage[i%len(pages)], took)
 		code, took = get("/api/v1/users/" + users[i%len(users)])
 		if code != http.StatusOK && code != http.StatusNotFound {
 			b.Fatalf("user: %d", code)
@@ -357,6 +359,9 @@ func BenchmarkBrowse100k(b *testing.B) {
 	pct := func(d []time.Duration, p float64) float64 {
 		slices.Sort(d)
 		return float64(d[min(len(d)-1, int(float64(len(d))*p))].Microseconds()) / 1000
+	}
+	for j, d := range byPage {
+		b.Logf("%s: p50 %.2f ms, p99 %.2f ms", pages[j], pct(d, 0.5), pct(d, 0.99))
 	}
 	b.ReportMetric(pct(pageTimes, 0.5), "page-p50-ms")
 	b.ReportMetric(pct(pageTimes, 0.99), "page-p99-ms")

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ type Scans interface {
 	Scan(ctx context.Context, clientKey, id string) (scan.Record, error)
 	Findings(ctx context.Context, clientKey, id string) (scan.Record, *billing.Findings, error)
 	Seats(ctx context.Context, clientKey, id string) (*seats.Index, error)
+	Summary(ctx context.Context, clientKey, id string) (*billing.Findings, error)
 	User(ctx context.Context, clientKey, id, accountID string) (billing.UserFindings, error)
 }
 
@@ -312,14 +314,29 @@ func noScan(op string) error {
 
 func (a *API) getScan(c echo.Context) error {
 	const op = "panel.getScan"
-	rec, err := a.Scans.Scan(c.Request().Context(), principal(c).ClientKey, c.Param("id"))
+	ctx, ck := c.Request().Context(), principal(c).ClientKey
+	rec, err := a.Scans.Scan(ctx, ck, c.Param("id"))
 	if errors.Is(err, scan.ErrNoScan) {
 		return noScan(op)
 	}
 	if err != nil {
 		return apperr.E(op, apperr.Unavailable, "", err)
 	}
-	return c.JSON(http.StatusOK, rec)
+	out := scanView{Record: rec}
+	if rec.State == scan.StateDone {
+		if out.Summary, err = a.Scans.Summary(ctx, ck, rec.ID); err != nil && !errors.Is(err, scan.ErrNoScan) {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// scanView is one scan with, once it is done, its findings' summary: the
+// findings document without its users (products, groups, site findings,
+// totals, sources), what the overview draws.
+type scanView struct {
+	scan.Record
+	Summary *billing.Findings `json:"summary,omitempty"`
 }
 
 // findings serves a finished scan's findings as JSON (exactly the
@@ -407,7 +424,13 @@ func (a *API) user(c echo.Context) error {
 	if _, err := a.Scans.Scan(ctx, ck, scan.Latest); errors.Is(err, scan.ErrNoScan) {
 		return noScan(op)
 	}
-	u, err := a.Scans.User(ctx, ck, scan.Latest, c.Param("accountId"))
+	// Echo hands over the path segment as sent: an account ID such as
+	// 712020:… arrives escaped.
+	id, err := url.PathUnescape(c.Param("accountId"))
+	if err != nil {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "accountId: not a valid path segment", nil)
+	}
+	u, err := a.Scans.User(ctx, ck, scan.Latest, id)
 	if errors.Is(err, scan.ErrNoScan) {
 		return apperr.WithCode(op, apperr.NotFound, "not-found", "No such account in the latest scan.", nil)
 	}

@@ -150,3 +150,30 @@ func (q *Queue) buildIndex(ctx context.Context, clientKey string, rec Record) (*
 	}
 	return b.Index(), nil
 }
+
+// Summary returns a finished scan's findings without their users: the
+// products, groups, site findings and totals the overview shows.
+func (q *Queue) Summary(ctx context.Context, clientKey, id string) (*billing.Findings, error) {
+	var f billing.Findings
+	err := q.cfg.Store.View(ctx, func(tx store.Tx) error {
+		r, err := findRecord(tx, clientKey, id)
+		if err != nil {
+			return err
+		}
+		if r.State != StateDone {
+			return ErrNoScan
+		}
+		head, err := tx.Get(clientKey, findingsPrefix+r.ID, []byte(headKey))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNoScan
+		}
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(head, &f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}

@@ -408,6 +408,8 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 	if fail != nil {
 		rec.State = StateFailed
 		rec.Error = &RecordError{Code: string(fail.Kind), Message: fail.Message(site, orgID)}
+		q.cfg.Logger.Warn().Str("client_key", clientKey).Str("scan", rec.ID).Str("code", rec.Error.Code).
+			Str("error", rec.Error.Message).Msg("scan failed")
 		if fail.Kind == FailInterrupted && !q.installed(ctx, clientKey) {
 			rec.Error.Message = "the scan stopped: the app was uninstalled from the site; nothing was kept"
 		}
@@ -418,6 +420,13 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 		rec.Credentials = f.Sources.Credentials
 		rec.Unknown = f.Sources.Unknown
 		rec.Done, rec.Total, rec.Phase = 0, 0, ""
+	}
+	// The seat index is built before the scan is recorded done, so the
+	// first page asked for once it is done comes from memory.
+	// (Kept even if the write fails: it is used only once the record
+	// says done.)
+	if f != nil {
+		q.index.put([2]string{clientKey, rec.ID}, indexOf(rec.ID, f))
 	}
 	err := q.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		if f != nil {
@@ -433,10 +442,6 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		q.cfg.Logger.Error().Err(err).Str("client_key", clientKey).Str("scan", rec.ID).Msg("scan: could not record the scan's end")
 		return
-	}
-	if err == nil && f != nil {
-		// The first page after a scan is served from memory.
-		q.index.put([2]string{clientKey, rec.ID}, indexOf(rec.ID, f))
 	}
 }
 

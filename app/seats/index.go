@@ -6,6 +6,7 @@
 package seats
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/binary"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seatlens/seatlens/app/billing"
@@ -28,7 +30,7 @@ type User struct {
 	AccountType string `json:"accountType"`
 	Class       string `json:"class"`
 	Status      string `json:"status,omitempty"`
-	search      string // lower-cased name, e-mail and account ID, for q
+	n           int32  // position in Index.users
 }
 
 // Row is one seat of the table.
@@ -51,7 +53,25 @@ type Index struct {
 	ScanID    string
 	ScannedAt time.Time
 	rows      []Row
-	orders    map[string][]int32 // sort key → row positions in ascending order
+	users     []*User
+	// text is every user's lower-cased name, e-mail and account ID, one
+	// user after another ("\x00" between fields, "\n" after each user);
+	// textEnd[i] is where user i's ends. One pass of a substring search
+	// over it answers q for every user.
+	text    []byte
+	textEnd []int32
+
+	// recent remembers the users the last few texts matched: paging
+	// through a search, or narrowing it with other filters, asks again.
+	mu     sync.Mutex
+	recent []textHit
+
+	orders map[string][]int32 // sort key → row positions in ascending order
+}
+
+type textHit struct {
+	text  string
+	users []bool
 }
 
 // Sort keys; a leading "-" sorts descending.
@@ -80,7 +100,14 @@ func NewBuilder(scanID string, scannedAt time.Time, users int) *Builder {
 // Add adds one user's seats.
 func (b *Builder) Add(u *billing.UserFindings) {
 	usr := &User{AccountID: u.AccountID, DisplayName: u.DisplayName, Email: u.Email, AccountType: u.AccountType,
-		Class: u.Class, Status: u.Status, search: strings.ToLower(u.DisplayName + "\x00" + u.Email + "\x00" + u.AccountID)}
+		Class: u.Class, Status: u.Status, n: int32(len(b.idx.users))}
+	b.idx.users = append(b.idx.users, usr)
+	for _, f := range []string{u.DisplayName, u.Email, u.AccountID} {
+		b.idx.text = append(b.idx.text, strings.ToLower(strings.NewReplacer("\x00", " ", "\n", " ").Replace(f))...)
+		b.idx.text = append(b.idx.text, 0)
+	}
+	b.idx.text[len(b.idx.text)-1] = '\n'
+	b.idx.textEnd = append(b.idx.textEnd, int32(len(b.idx.text)))
 	for i := range u.Seats {
 		s := &u.Seats[i]
 		var groups []string
@@ -220,34 +247,94 @@ func (idx *Index) Search(q Query) (Page, error) {
 			return Page{}, err
 		}
 	}
-	match := q.matcher(idx.ScannedAt)
+	// The filters run over the rows in storage order (memory read in
+	// sequence), leaving a bitmap; the sort order is then walked against
+	// the bitmap alone, which fits in cache, not against the rows.
+	match := q.matcher(idx.ScannedAt, idx.textMatches(q.Text))
+	hits := make([]uint64, (len(idx.rows)+63)/64)
 	page := Page{Seats: []Row{}}
+	for i := range idx.rows {
+		if match(&idx.rows[i]) {
+			hits[i>>6] |= 1 << (i & 63)
+			page.Total++
+		}
+	}
 	for i := range order {
 		pos := i
 		if desc {
 			pos = len(order) - 1 - i
 		}
-		r := &idx.rows[order[pos]]
-		if !match(r) {
+		row := order[pos]
+		if hits[row>>6]&(1<<(row&63)) == 0 {
 			continue
 		}
-		page.Total++
 		if i < start {
 			continue
 		}
-		switch {
-		case len(page.Seats) < q.Limit:
-			page.Seats = append(page.Seats, *r)
-		case page.Next == "":
+		if len(page.Seats) == q.Limit {
 			page.Next = encodeCursor(fp, i)
+			break
 		}
+		page.Seats = append(page.Seats, idx.rows[row])
 	}
 	return page, nil
 }
 
+// textMatches says which users the text matches (nil: no text filter):
+// once per user, not once per seat.
+func (idx *Index) textMatches(text string) []bool {
+	text = strings.ToLower(strings.TrimSpace(text))
+	if text == "" {
+		return nil
+	}
+	idx.mu.Lock()
+	for i, h := range idx.recent {
+		if h.text == text {
+			idx.recent = append(append([]textHit{h}, idx.recent[:i]...), idx.recent[i+1:]...)
+			idx.mu.Unlock()
+			return h.users
+		}
+	}
+	idx.mu.Unlock()
+	out := idx.searchText(text)
+	idx.mu.Lock()
+	idx.recent = append([]textHit{{text, out}}, idx.recent...)
+	if len(idx.recent) > recentTexts {
+		idx.recent = idx.recent[:recentTexts]
+	}
+	idx.mu.Unlock()
+	return out
+}
+
+// recentTexts is how many text searches an index remembers.
+const recentTexts = 8
+
+// searchText finds the users whose name, e-mail or account ID holds text.
+func (idx *Index) searchText(text string) []bool {
+	out := make([]bool, len(idx.users))
+	needle := []byte(text)
+	if bytes.ContainsAny(needle, "\x00\n") {
+		return out // no field holds a separator
+	}
+	user, pos := 0, 0
+	for pos < len(idx.text) {
+		at := bytes.Index(idx.text[pos:], needle)
+		if at < 0 {
+			break
+		}
+		at += pos
+		// The user whose text holds the hit; then on to the next user.
+		for int(idx.textEnd[user]) <= at {
+			user++
+		}
+		out[user] = true
+		pos = int(idx.textEnd[user])
+	}
+	return out
+}
+
 // matcher compiles a query's filters.
-func (q Query) matcher(scannedAt time.Time) func(*Row) bool {
-	text := strings.ToLower(strings.TrimSpace(q.Text))
+func (q Query) matcher(scannedAt time.Time, text []bool) func(*Row) bool {
 	var cutoff time.Time
 	if q.Inactive > 0 {
 		cutoff = scannedAt.AddDate(0, 0, -q.Inactive)
@@ -277,7 +364,7 @@ func (q Query) matcher(scannedAt time.Time) func(*Row) bool {
 		if !cutoff.IsZero() && r.LastActive != nil && r.LastActive.After(cutoff) {
 			return false
 		}
-		return text == "" || strings.Contains(r.search, text)
+		return text == nil || text[r.n]
 	}
 }
 

@@ -32,12 +32,14 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		addr, data string
 		users      int
 		seed       uint64
+		latency    time.Duration
 	)
 	fs := newFlagSet("demo", stderr)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the app's listen address (loopback)")
 	fs.StringVar(&data, "data", "seatlens-demo-data", "data folder of the demo's app")
 	fs.IntVar(&users, "users", 250, "size of the simulated site")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the simulated site")
+	fs.DurationVar(&latency, "latency", 0, "delay before each answer of the simulated site (e.g. 20ms), to watch a scan's progress")
 	err := parseFlags(fs, args, getenv, func() error {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil || !descriptor.IsLoopbackHost(host) {
@@ -45,6 +47,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		}
 		if users < 10 || users > 200_000 {
 			return fmt.Errorf("--users %d: want 10..200000", users)
+		}
+		if latency < 0 || latency > 10*time.Second {
+			return fmt.Errorf("--latency %s: want 0..10s", latency)
 		}
 		return nil
 	})
@@ -70,6 +75,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken,
 		OrgID: sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
 		Limits:      sitesim.RateLimits{Enabled: true, PointsPerHour: 65000},
+		Faults:      sitesim.Faults{Latency: latency},
 		ForgeScopes: d.ForgeScopes(),
 		// Forge delivers Jira user events to this manifest endpoint.
 		ForgeUserEventsPath: descriptor.ForgeUserEvents.Path,

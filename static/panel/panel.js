@@ -1,75 +1,84 @@
-// The panel's first page: proves the context-token round trip (AP → /api).
-// Every value from the server is inserted as text, never as HTML.
-(function () {
-  "use strict";
-  var status = document.getElementById("status");
+// The panel: loads the host's AP script, then routes the hash to a view.
+// Views keep their state in the hash (#/seats?verdict=removable…), so a
+// view can be bookmarked or sent to another admin.
+import { flag } from "./ui.js";
+import { overview } from "./overview.js";
+import { seatsView } from "./seats.js";
+import { userView } from "./user.js";
 
-  function show(rows) {
-    var dl = document.createElement("dl");
-    rows.forEach(function (r) {
-      var dt = document.createElement("dt");
-      dt.textContent = r[0];
-      var dd = document.createElement("dd");
-      dd.textContent = r[1];
-      dl.appendChild(dt);
-      dl.appendChild(dd);
-    });
-    status.replaceChildren(dl);
-    if (window.AP && AP.resize) { AP.resize(); }
+const CDN = "https://connect-cdn.atl-paas.net/all.js";
+
+// The AP script: Atlassian's from its CDN inside Jira; the simulated
+// site's stand-in when the host (xdm_e) is a loopback URL, as in
+// `seatlens demo`, where the CDN's script cannot reach a host. Never a
+// script from an arbitrary xdm_e.
+function apScript() {
+  const host = new URLSearchParams(location.search).get("xdm_e") || "";
+  try {
+    const u = new URL(host);
+    if (u.protocol === "http:" && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname)) {
+      return u.origin + "/atlassian-connect/all.js";
+    }
+  } catch (e) {
+    // not a URL: Atlassian's script, which will say what is wrong
   }
+  return CDN;
+}
 
-  function fail(msg) {
-    var p = document.createElement("p");
-    p.className = "error";
-    p.textContent = msg;
-    status.replaceChildren(p);
-  }
-
-  // Outside Jira (the simulated site of `seatlens demo`) the CDN's all.js
-  // cannot talk to the host; the host's own stand-in is loaded instead, and
-  // only from a loopback host, never from an arbitrary xdm_e.
-  function standIn() {
-    var host = new URLSearchParams(location.search).get("xdm_e") || "";
-    var u;
-    try { u = new URL(host); } catch (e) { return ""; }
-    var loopback = u.protocol === "http:" && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname);
-    return loopback ? u.origin + "/atlassian-connect/all.js" : "";
-  }
-
-  function start() {
-    if (!window.AP || !AP.context) {
-      fail("Open this page from Jira's administration menu: it needs the Atlassian host to sign requests.");
+function loadAP() {
+  return new Promise((resolve) => {
+    if (window.AP) {
+      resolve();
       return;
     }
-    load();
-  }
-
-  if (!window.AP || !AP.context) {
-    var src = standIn();
-    if (src) {
-      var s = document.createElement("script");
-      s.src = src;
-      s.onload = start;
-      s.onerror = start;
-      document.head.appendChild(s);
-      return;
-    }
-  }
-  start();
-
-  function load() {
-  AP.context.getToken(function (token) {
-    fetch("api/tenant", { headers: { "Authorization": "JWT " + token, "Accept": "application/json" } })
-      .then(function (r) {
-        return r.json().then(function (body) {
-          if (!r.ok) { throw new Error(body.message || ("HTTP " + r.status)); }
-          return body;
-        });
-      })
-      .then(function (t) {
-        show([["Site", t.baseUrl], ["Product", t.productType], ["Installed", t.installedAt], ["You", t.accountId || "—"]]);
-      })
-      .catch(function (e) { fail("Seatlens could not load: " + e.message); });
+    const s = document.createElement("script");
+    s.src = apScript();
+    s.setAttribute("data-options", "sizeToParent:true;hideFooter:true");
+    s.onload = () => resolve();
+    s.onerror = () => resolve();
+    document.head.append(s);
   });
+}
+
+const view = () => document.getElementById("view");
+
+export function resize() {
+  if (window.AP && AP.resize) AP.resize();
+}
+
+// route renders the view the hash names.
+async function route() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const [path, qs] = hash.split("?");
+  const params = new URLSearchParams(qs || "");
+  const tab = path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
+  for (const a of document.querySelectorAll(".tab")) {
+    a.classList.toggle("tab-selected", a.dataset.tab === tab);
+    if (a.dataset.tab === tab) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
   }
-})();
+  const root = view();
+  try {
+    if (path.startsWith("/users/")) {
+      await userView(root, decodeURIComponent(path.slice("/users/".length)), params);
+    } else if (path.startsWith("/seats")) {
+      await seatsView(root, params);
+    } else {
+      await overview(root);
+    }
+  } catch (e) {
+    flag("Seatlens could not load this view", e.message || String(e), "error");
+  }
+  resize();
+}
+
+// navigate changes the view's state; it is what links and filters call.
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+loadAP().then(() => {
+  window.addEventListener("hashchange", route);
+  route();
+});
