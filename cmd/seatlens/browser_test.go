@@ -221,10 +221,10 @@ func (b *browser) press(sel string) {
 	}
 }
 
-// shot saves a screenshot of the whole host page and names it in the log.
+// shot saves a screenshot of the window (1400×1000) and names it in the log.
 func (b *browser) shot(name string) {
 	var png []byte
-	if err := chromedp.Run(b.ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+	if err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot(&png)); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
 	}

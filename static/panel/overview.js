@@ -8,6 +8,8 @@ import { resize } from "./panel.js";
 
 let polling = null;
 
+const CREDENTIALS = { "connect-jwt": "the Connect app", "forge-app-token": "the Forge app token", "org-key": "the org key", "api-token": "an API token" };
+
 export async function overview(root) {
   root.replaceChildren(skeleton(6));
   const status = await api("status");
@@ -27,7 +29,7 @@ export async function overview(root) {
     parts.push(totals(s));
     parts.push(el("div", { class: "columns" }, productsTable(s), chart(s)));
     parts.push(findings(s));
-    parts.push(await changes(latest));
+    parts.push(await changes(latest, s));
   }
   parts.push(credentials(status));
   root.replaceChildren(...parts);
@@ -61,7 +63,7 @@ function scanBar(root, status) {
     el("div", {},
       el("span", { class: "subtle" }, "Last scan: "),
       last ? el("time", { datetime: last.endedAt }, dateTime(last.endedAt)) : "none yet",
-      last && last.credentials ? el("span", { class: "subtle" }, " · with " + last.credentials.join(", ")) : null),
+      last && last.credentials ? el("span", { class: "subtle" }, " · read with " + last.credentials.map((c) => CREDENTIALS[c] || c).join(", ")) : null),
     el("div", { class: "scan-actions" }, el("div", { id: "progress" }, running ? progress(running) : null), button));
 }
 
@@ -114,7 +116,7 @@ function totals(s) {
   return el("section", { class: "stats", "aria-label": "Totals" },
     card("Billable seats", number(t.billableSeats), number(t.users) + " accounts, " + number(t.seats) + " seats"),
     card("Removable", number(t.removable), priced ? money(t.monthlySaving) + " a month" : null, "success"),
-    card("Likely removable", number(t.likelyRemovable), priced && t.likelyRemovable ? money(t.likelyMonthlySaving) + " a month" : "need an org key to confirm", "new"),
+    card("Likely removable", number(t.likelyRemovable), priced && t.likelyRemovable ? money(t.likelyMonthlySaving) + " a month" : s.sources && !s.sources.orgApi ? "an org key would confirm them" : null, "new"),
     card("Review", number(t.review), null, "moved"),
     card("Hold", number(t.hold), null, "inprogress"),
     card("Not billable", number(t.notBillable), null, "default"));
@@ -187,7 +189,9 @@ function findings(s) {
 }
 
 // changes compares the latest scan with the one before it.
-async function changes(latest) {
+async function changes(latest, s) {
+  const name = (key) => ((s.products || []).find((p) => p.key === key) || { name: key }).name;
+  const verdict = (key) => (VERDICTS.find((v) => v.key === key) || { label: key }).label.toLowerCase();
   const section = el("section", { class: "card", "aria-labelledby": "changes-h" }, el("h2", { id: "changes-h" }, "Since the previous scan"));
   const { scans } = await api("scans");
   const previous = scans.find((s) => s.state === "done" && s.id !== latest.id && Number(s.id) < Number(latest.id));
@@ -201,9 +205,9 @@ async function changes(latest) {
     items.length ? el("ul", {}, items.slice(0, 5).map((x) => el("li", {}, el("a", { href: "#/users/" + encodeURIComponent(x.accountId) }, x.displayName || x.accountId), " · " + describe(x))),
       items.length > 5 ? el("li", { class: "subtle" }, "and " + number(items.length - 5) + " more") : null) : null);
   section.append(el("p", { class: "subtle" }, "Compared with the scan of " + dateTime(previous.endedAt) + "."),
-    line("seats added", d.added, (x) => x.product + ", " + x.verdict),
-    line("seats gone", d.removed, (x) => x.product),
-    line("verdicts changed", d.changed, (x) => x.product + ": " + x.from + " → " + x.to));
+    line("seats added", d.added, (x) => name(x.product) + ", " + verdict(x.verdict)),
+    line("seats gone", d.removed, (x) => name(x.product)),
+    line("verdicts changed", d.changed, (x) => name(x.product) + ": " + verdict(x.from) + " → " + verdict(x.to)));
   return section;
 }
 
