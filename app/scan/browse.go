@@ -3,9 +3,6 @@ package scan
 import (
 	"container/list"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/seatlens/seatlens/app/billing"
@@ -121,29 +118,12 @@ func (q *Queue) Seats(ctx context.Context, clientKey, id string) (*seats.Index, 
 func (q *Queue) buildIndex(ctx context.Context, clientKey string, rec Record) (*seats.Index, error) {
 	var b *seats.Builder
 	err := q.cfg.Store.View(ctx, func(tx store.Tx) error {
-		head, err := tx.Get(clientKey, findingsPrefix+rec.ID, []byte(headKey))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNoScan
-		}
+		_, f, err := head(tx, clientKey, rec.ID)
 		if err != nil {
 			return err
 		}
-		var f billing.Findings
-		if err := json.Unmarshal(head, &f); err != nil {
-			return fmt.Errorf("scan: decode findings: %w", err)
-		}
 		b = seats.NewBuilder(rec.ID, f.ScannedAt, f.Totals.Users)
-		return tx.Each(clientKey, findingsPrefix+rec.ID, []byte(userPrefix), func(k, v []byte) error {
-			if len(k) < len(userPrefix) || string(k[:len(userPrefix)]) != userPrefix {
-				return store.ErrStop
-			}
-			var u billing.UserFindings
-			if err := json.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("scan: decode findings of %s: %w", k[len(userPrefix):], err)
-			}
-			b.Add(&u)
-			return nil
-		})
+		return eachUser(tx, clientKey, rec.ID, b.Add)
 	})
 	if err != nil {
 		return nil, err
@@ -154,26 +134,11 @@ func (q *Queue) buildIndex(ctx context.Context, clientKey string, rec Record) (*
 // Summary returns a finished scan's findings without their users: the
 // products, groups, site findings and totals the overview shows.
 func (q *Queue) Summary(ctx context.Context, clientKey, id string) (*billing.Findings, error) {
-	var f billing.Findings
+	var f *billing.Findings
 	err := q.cfg.Store.View(ctx, func(tx store.Tx) error {
-		r, err := findRecord(tx, clientKey, id)
-		if err != nil {
-			return err
-		}
-		if r.State != StateDone {
-			return ErrNoScan
-		}
-		head, err := tx.Get(clientKey, findingsPrefix+r.ID, []byte(headKey))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNoScan
-		}
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(head, &f)
+		var err error
+		_, f, err = head(tx, clientKey, id)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return f, err
 }

@@ -586,47 +586,61 @@ func findRecord(tx store.Tx, clientKey, id string) (Record, error) {
 	return r, nil
 }
 
+// head reads a finished scan's record and its findings without users.
+func head(tx store.Tx, clientKey, id string) (Record, *billing.Findings, error) {
+	r, err := findRecord(tx, clientKey, id)
+	if err != nil {
+		return Record{}, nil, err
+	}
+	if r.State != StateDone {
+		return Record{}, nil, ErrNoScan
+	}
+	raw, err := tx.Get(clientKey, findingsPrefix+r.ID, []byte(headKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return Record{}, nil, ErrNoScan
+	}
+	if err != nil {
+		return Record{}, nil, err
+	}
+	var f billing.Findings
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return Record{}, nil, fmt.Errorf("scan: decode findings: %w", err)
+	}
+	return r, &f, nil
+}
+
+// eachUser decodes the users of scan id in account order.
+func eachUser(tx store.Tx, clientKey, id string, fn func(*billing.UserFindings)) error {
+	return tx.Each(clientKey, findingsPrefix+id, []byte(userPrefix), func(k, v []byte) error {
+		if len(k) < len(userPrefix) || string(k[:len(userPrefix)]) != userPrefix {
+			return store.ErrStop
+		}
+		var u billing.UserFindings
+		if err := json.Unmarshal(v, &u); err != nil {
+			return fmt.Errorf("scan: decode findings of %s: %w", k[len(userPrefix):], err)
+		}
+		fn(&u)
+		return nil
+	})
+}
+
 // Findings loads the whole findings document of a finished scan (id may be
 // Latest). ErrNoScan when the scan has none.
 func (q *Queue) Findings(ctx context.Context, clientKey, id string) (Record, *billing.Findings, error) {
 	var rec Record
-	var f billing.Findings
+	var f *billing.Findings
 	err := q.cfg.Store.View(ctx, func(tx store.Tx) error {
-		r, err := findRecord(tx, clientKey, id)
-		if err != nil {
+		var err error
+		if rec, f, err = head(tx, clientKey, id); err != nil {
 			return err
-		}
-		if r.State != StateDone {
-			return ErrNoScan
-		}
-		rec = r
-		head, err := tx.Get(clientKey, findingsPrefix+r.ID, []byte(headKey))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNoScan
-		}
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(head, &f); err != nil {
-			return fmt.Errorf("scan: decode findings: %w", err)
 		}
 		f.Users = make([]billing.UserFindings, 0, f.Totals.Users)
-		return tx.Each(clientKey, findingsPrefix+r.ID, []byte(userPrefix), func(k, v []byte) error {
-			if len(k) < len(userPrefix) || string(k[:len(userPrefix)]) != userPrefix {
-				return store.ErrStop
-			}
-			var u billing.UserFindings
-			if err := json.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("scan: decode findings of %s: %w", k[len(userPrefix):], err)
-			}
-			f.Users = append(f.Users, u)
-			return nil
-		})
+		return eachUser(tx, clientKey, rec.ID, func(u *billing.UserFindings) { f.Users = append(f.Users, *u) })
 	})
 	if err != nil {
 		return Record{}, nil, err
 	}
-	return rec, &f, nil
+	return rec, f, nil
 }
 
 // User returns one user's findings of a finished scan without reading the
