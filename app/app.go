@@ -15,12 +15,14 @@ import (
 	"github.com/rs/zerolog"
 
 	seatlens "github.com/seatlens/seatlens"
+	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/app/config"
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/lifecycle"
 	"github.com/seatlens/seatlens/app/panel"
 	"github.com/seatlens/seatlens/app/rescan"
+	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/tenancy"
 	"github.com/seatlens/seatlens/app/webhook"
@@ -214,7 +216,8 @@ func (a *App) build(d Deps) error {
 	}
 	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
-	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Now: a.now}).Register(api)
+	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now}
+	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Reviews: reviews, Now: a.now}).Register(api)
 	return nil
 }
 
@@ -249,3 +252,14 @@ func (l tenantLookup) LookupTenant(ctx context.Context, clientKey string) (conne
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// scanSeats lets reviews read a scan's users.
+type scanSeats struct{ q *scan.Queue }
+
+func (s scanSeats) User(ctx context.Context, clientKey, scanID, accountID string) (billing.UserFindings, error) {
+	u, err := s.q.User(ctx, clientKey, scanID, accountID)
+	if errors.Is(err, scan.ErrNoScan) {
+		return u, fmt.Errorf("%w: %s", review.ErrUnknownSeat, err)
+	}
+	return u, err
+}

@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/report"
+	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/seats"
 	"github.com/seatlens/seatlens/app/tenancy"
@@ -59,6 +62,7 @@ type API struct {
 	Tenancy Tenancy
 	Scans   Scans
 	Rescans Rescans
+	Reviews Reviews
 	Now     func() time.Time
 
 	admins adminCache
@@ -89,6 +93,9 @@ func (a *API) Register(g *echo.Group) {
 	v1.GET("/scans/:id/diff", a.diff)
 	v1.GET("/seats", a.seats)
 	v1.GET("/users/:accountId", a.user)
+	if a.Reviews != nil {
+		a.registerReviews(v1)
+	}
 }
 
 // requireAdmin admits only context tokens and Forge Invocation Tokens of
@@ -459,4 +466,198 @@ func (a *API) diff(c echo.Context) error {
 		return noScan(op)
 	}
 	return apperr.E(op, apperr.Unavailable, "", err)
+}
+
+// Reviews is the four-eyes workflow (review.Service).
+type Reviews interface {
+	Create(ctx context.Context, clientKey, by, scanID, title string, asks []review.Ask) (*review.Review, error)
+	Get(ctx context.Context, clientKey, id string) (*review.Review, error)
+	List(ctx context.Context, clientKey string) ([]review.Review, error)
+	AddItems(ctx context.Context, clientKey, id string, asks []review.Ask) (*review.Review, error)
+	DropItems(ctx context.Context, clientKey, id string, asks []review.Ask) (*review.Review, error)
+	Submit(ctx context.Context, clientKey, id, by string) (*review.Review, error)
+	Decide(ctx context.Context, clientKey, id, by string, approvers []string, approve bool, reason string) (*review.Review, error)
+}
+
+func (a *API) registerReviews(v1 *echo.Group) {
+	v1.POST("/reviews", a.createReview)
+	v1.GET("/reviews", a.listReviews)
+	v1.GET("/reviews/:id", a.getReview)
+	v1.POST("/reviews/:id/items", a.reviewItems(true))
+	v1.DELETE("/reviews/:id/items", a.reviewItems(false))
+	v1.POST("/reviews/:id/submit", a.submitReview)
+	v1.POST("/reviews/:id/approve", a.decideReview(true))
+	v1.POST("/reviews/:id/reject", a.decideReview(false))
+}
+
+// reviewError answers a refusal of seats with their list.
+func reviewError(c echo.Context, err error) error {
+	var nr *review.NotRemovableError
+	if errors.As(err, &nr) {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"code": "not-removable",
+			"message": fmt.Sprintf("%d seats cannot be part of a review; nothing was changed.", len(nr.Seats)), "seats": nr.Seats})
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	return apperr.E("panel.reviews", apperr.Unavailable, "", err)
+}
+
+// decodeBody reads a JSON body into v, refusing unknown fields.
+func decodeBody(c echo.Context, v any) error {
+	body, err := readBody(c, 16<<20)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apperr.WithCode("panel.decodeBody", apperr.Invalid, "bad-request", "body: "+err.Error(), nil)
+	}
+	return nil
+}
+
+func (a *API) createReview(c echo.Context) error {
+	const op = "panel.createReview"
+	var in struct {
+		Title         string            `json:"title"`
+		Items         []review.Ask      `json:"items"`
+		Filter        map[string]string `json:"filter"`
+		Justification string            `json:"justification"`
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	ctx, p := c.Request().Context(), principal(c)
+	rec, err := a.Scans.Scan(ctx, p.ClientKey, scan.Latest)
+	if errors.Is(err, scan.ErrNoScan) {
+		return noScan(op)
+	}
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	asks := in.Items
+	switch {
+	case in.Filter != nil && len(in.Items) > 0:
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "items, filter: give one or the other", nil)
+	case in.Filter != nil:
+		if asks, err = a.filterAsks(ctx, p.ClientKey, rec.ID, in.Filter, in.Justification); err != nil {
+			return err
+		}
+	}
+	r, err := a.Reviews.Create(ctx, p.ClientKey, p.AccountID, rec.ID, in.Title, asks)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusCreated, r)
+}
+
+// filterAsks turns a seats filter into the seats it selects.
+func (a *API) filterAsks(ctx context.Context, clientKey, scanID string, f map[string]string, justification string) ([]review.Ask, error) {
+	const op = "panel.filterAsks"
+	q := seats.Query{Products: seats.ParseList(f["product"]), Verdicts: seats.ParseList(f["verdict"]), Reason: f["reason"],
+		Warning: f["warning"], Group: f["group"], Classes: seats.ParseList(f["account"]), Text: f["q"], Limit: 200}
+	for k := range f {
+		if !slices.Contains([]string{"product", "verdict", "reason", "warning", "group", "account", "q", "inactive", "billable"}, k) {
+			return nil, apperr.WithCode(op, apperr.Invalid, "bad-request", "filter."+k+": not a filter of /api/v1/seats", nil)
+		}
+	}
+	var err error
+	if q.Inactive, err = seats.ParseInt("filter.inactive", f["inactive"]); err != nil {
+		return nil, badQuery(op, err)
+	}
+	if v := f["billable"]; v != "" {
+		b := v == "true"
+		q.Billable = &b
+	}
+	idx, err := a.Scans.Seats(ctx, clientKey, scanID)
+	if err != nil {
+		return nil, apperr.E(op, apperr.Unavailable, "", err)
+	}
+	var asks []review.Ask
+	for {
+		page, err := idx.Search(q)
+		if err != nil {
+			return nil, badQuery(op, err)
+		}
+		for _, s := range page.Seats {
+			asks = append(asks, review.Ask{AccountID: s.AccountID, Product: s.Product, Justification: justification})
+		}
+		if page.Next == "" {
+			return asks, nil
+		}
+		q.Cursor = page.Next
+	}
+}
+
+func (a *API) listReviews(c echo.Context) error {
+	rs, err := a.Reviews.List(c.Request().Context(), principal(c).ClientKey)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusOK, map[string][]review.Review{"reviews": rs})
+}
+
+func (a *API) getReview(c echo.Context) error {
+	r, err := a.Reviews.Get(c.Request().Context(), principal(c).ClientKey, c.Param("id"))
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (a *API) reviewItems(add bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in struct {
+			Items []review.Ask `json:"items"`
+		}
+		if err := decodeBody(c, &in); err != nil {
+			return err
+		}
+		ctx, ck := c.Request().Context(), principal(c).ClientKey
+		var r *review.Review
+		var err error
+		if add {
+			r, err = a.Reviews.AddItems(ctx, ck, c.Param("id"), in.Items)
+		} else {
+			r, err = a.Reviews.DropItems(ctx, ck, c.Param("id"), in.Items)
+		}
+		if err != nil {
+			return reviewError(c, err)
+		}
+		return c.JSON(http.StatusOK, r)
+	}
+}
+
+func (a *API) submitReview(c echo.Context) error {
+	p := principal(c)
+	r, err := a.Reviews.Submit(c.Request().Context(), p.ClientKey, c.Param("id"), p.AccountID)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (a *API) decideReview(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in struct {
+			Reason string `json:"reason"`
+		}
+		if c.Request().ContentLength != 0 {
+			if err := decodeBody(c, &in); err != nil {
+				return err
+			}
+		}
+		ctx, p := c.Request().Context(), principal(c)
+		set, err := a.Tenancy.Settings(ctx, p.ClientKey)
+		if err != nil {
+			return apperr.E("panel.decideReview", apperr.Unavailable, "", err)
+		}
+		r, err := a.Reviews.Decide(ctx, p.ClientKey, c.Param("id"), p.AccountID, set.Approvers, approve, in.Reason)
+		if err != nil {
+			return reviewError(c, err)
+		}
+		return c.JSON(http.StatusOK, r)
+	}
 }
