@@ -349,6 +349,19 @@ func TestPanelInBrowser(t *testing.T) {
 		}
 		return len(s) > 0
 	})
+	// The view is in the host's URL: opening it again shows the same filter.
+	var shared string
+	b.run(chromedp.Location(&shared))
+	if !strings.Contains(shared, "#!") || !strings.Contains(shared, url.QueryEscape("verdict=removable")) {
+		t.Fatalf("the host URL does not carry the view: %s", shared)
+	}
+	b.run(chromedp.Navigate(shared))
+	b.until("#f-verdict", func(s []string) bool { return len(s) == 1 })
+	var chosen string
+	if err := b.eval(`document.querySelector("#f-verdict").value`, &chosen); err != nil || chosen != "removable" {
+		t.Fatalf("the shared view opened with verdict %q (%v)", chosen, err)
+	}
+
 	// All seats, paged.
 	b.press(`.tab[data-tab="seats"]`)
 	var all struct{ Total int }

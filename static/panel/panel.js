@@ -78,7 +78,43 @@ export function navigate(hash) {
   else location.hash = hash;
 }
 
-loadAP().then(() => {
-  window.addEventListener("hashchange", route);
+// The view's state is kept in the host's URL too (AP.history), so the
+// address an admin copies from the browser opens the same view for
+// another admin.
+function hostState() {
+  return new Promise((resolve) => {
+    if (!window.AP || !AP.history || !AP.history.getState) {
+      resolve("");
+      return;
+    }
+    let done = false;
+    const give = (v) => {
+      if (!done) {
+        done = true;
+        resolve(typeof v === "string" ? v : "");
+      }
+    };
+    try {
+      const r = AP.history.getState("hash", give);
+      if (typeof r === "string") give(r);
+      else if (r && typeof r.then === "function") r.then(give, () => give(""));
+    } catch (e) {
+      give("");
+    }
+    setTimeout(() => give(""), 1000);
+  });
+}
+
+function pushHostState() {
+  if (window.AP && AP.history && AP.history.pushState) AP.history.pushState(location.hash.replace(/^#/, ""));
+}
+
+loadAP().then(async () => {
+  const state = await hostState();
+  if (!location.hash && /^\/(seats|users\/)/.test(state)) history.replaceState(null, "", "#" + state);
+  window.addEventListener("hashchange", () => {
+    pushHostState();
+    route();
+  });
   route();
 });

@@ -65,6 +65,13 @@
     user: {
       getCurrentUser: function (cb) { return withCallback(call("getCurrentUser"), cb); }
     },
+    history: {
+      getState: function (type, cb) {
+        if (typeof type === "function") { cb = type; }
+        return withCallback(call("history.getState"), cb);
+      },
+      pushState: function (state) { call("history.pushState", [String(state)]).catch(function () {}); }
+    },
     theming: { initializeTheming: function () {} }
   };
   window.AP = AP;

@@ -96,6 +96,17 @@
       case "getCurrentUser":
         reply(m.id, { atlassianAccountId: user });
         return;
+      case "history.getState":
+        // The app's state rides in the host page's hash after "#!", as
+        // Jira keeps a Connect page's AP.history state.
+        reply(m.id, decodeURIComponent(window.location.hash.replace(/^#!?/, "")));
+        return;
+      case "history.pushState":
+        if (typeof args[0] === "string" && args[0].length < 2000) {
+          window.history.pushState(null, "", "#!" + encodeURIComponent(args[0]));
+        }
+        reply(m.id, true);
+        return;
       default:
         reply(m.id, null, "AP method " + m.method + " is not simulated");
     }
