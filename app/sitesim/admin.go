@@ -21,6 +21,7 @@ import (
 //	POST   /sim/admin/groups/{groupId}/members          {accountId} → 204; user_updated
 //	DELETE /sim/admin/groups/{groupId}/members/{accountId} → 204; user_updated
 //	POST   /sim/admin/activity                          {accountId, product, at?} → 204; records lastActive (at: RFC 3339, default now)
+//	PUT    /sim/admin/groups/{groupId}                  {synced} → 204; the group is (or stops being) synced from the identity provider, which keeps its members as they are now
 //
 // products puts a new user into each product's default groups. Removing
 // a user deactivates the account (memberships are kept, as Atlassian
@@ -70,6 +71,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) bool {
 		err = s.adminRemoveMember(w, parts[1], parts[3])
 	case len(parts) == 1 && parts[0] == "activity" && r.Method == http.MethodPost:
 		err = s.adminActivity(w, r)
+	case len(parts) == 2 && parts[0] == "groups" && r.Method == http.MethodPut:
+		err = s.adminSetGroup(w, r, parts[1])
 	default:
 		err = adminErr(http.StatusNotFound, "no admin operation "+r.Method+" "+r.URL.Path)
 	}
@@ -261,6 +264,36 @@ func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request) *adminErr
 		u.LastActive = map[string]time.Time{}
 	}
 	u.LastActive[in.Product] = in.At.UTC()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// adminSetGroup makes a group synced from the identity provider, or not
+// (an org admin connecting or disconnecting SCIM): the IdP's membership is
+// the group's as it is now.
+func (s *Server) adminSetGroup(w http.ResponseWriter, r *http.Request, groupID string) *adminError {
+	var in struct {
+		Synced *bool `json:"synced"`
+	}
+	if aerr := decodeAdmin(r, &in); aerr != nil {
+		return aerr
+	}
+	if in.Synced == nil {
+		return adminErr(http.StatusBadRequest, "synced is required")
+	}
+	site := s.site
+	site.mu.Lock()
+	defer site.mu.Unlock()
+	g := site.groups[groupID]
+	if g == nil {
+		return adminErr(http.StatusNotFound, "no group "+groupID)
+	}
+	g.Synced = *in.Synced
+	if g.Synced {
+		site.idp[g.ID] = maps(site.members[g.ID])
+	} else {
+		delete(site.idp, g.ID)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

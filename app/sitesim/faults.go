@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,6 +32,10 @@ type Faults struct {
 	Latency   time.Duration // added before answering; 0: none
 	ErrorRate float64       // fraction 0..1 of requests answered 500/503; 0: none
 	Seed      uint64        // seeds the failure draws
+	// FailMembershipCalls lists membership changes, by their number on
+	// this server (1 is the first add or remove through product REST or
+	// the Organizations API), that fail with a 500 and change nothing.
+	FailMembershipCalls []int
 }
 
 // faulter is one site's fault state.
@@ -40,11 +45,14 @@ type faulter struct {
 
 	mu  sync.Mutex
 	rng *rand.Rand
+
+	failMembership []int
+	memberships    int // membership changes asked for so far
 }
 
 func newFaulter(f Faults) *faulter {
 	return &faulter{latency: f.Latency, rate: min(max(f.ErrorRate, 0), 1),
-		rng: rand.New(rand.NewPCG(f.Seed, f.Seed^0x5eed_1e75))}
+		rng: rand.New(rand.NewPCG(f.Seed, f.Seed^0x5eed_1e75)), failMembership: slices.Clone(f.FailMembershipCalls)}
 }
 
 // delay waits for the configured latency, or until ctx ends (a client
@@ -84,4 +92,13 @@ func writeFault(w http.ResponseWriter, e *apiError) {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, e.Status, e.body())
+}
+
+// failMembership counts a membership change and says whether it is one
+// of the calls to fail.
+func (f *faulter) failMembershipCall() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.memberships++
+	return slices.Contains(f.failMembership, f.memberships)
 }

@@ -116,6 +116,9 @@ func (s *Server) addUserToGroup(w http.ResponseWriter, r *http.Request, c caller
 	if aerr := s.mayChangeMembership(c); aerr != nil {
 		return aerr
 	}
+	if s.faults.failMembershipCall() {
+		return jiraError(http.StatusInternalServerError, "Internal server error (injected: Faults.FailMembershipCalls).")
+	}
 	var body struct {
 		AccountID string `json:"accountId"`
 	}
@@ -143,6 +146,9 @@ func (s *Server) addUserToGroup(w http.ResponseWriter, r *http.Request, c caller
 func (s *Server) removeUserFromGroup(w http.ResponseWriter, r *http.Request, c caller) *apiError {
 	if aerr := s.mayChangeMembership(c); aerr != nil {
 		return aerr
+	}
+	if s.faults.failMembershipCall() {
+		return jiraError(http.StatusInternalServerError, "Internal server error (injected: Faults.FailMembershipCalls).")
 	}
 	q := r.URL.Query()
 	s.site.mu.Lock()

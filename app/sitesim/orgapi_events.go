@@ -285,3 +285,27 @@ func (s *Server) orgEventOf(r *http.Request, e auditEvent, names map[string]stri
 	o.Message = eventMessage{Content: msg, Format: eventsMessageFormat}
 	return o
 }
+
+// MembershipChange is one membership added or removed on the site.
+type MembershipChange struct {
+	Seq       int
+	Added     bool // false: removed
+	GroupID   string
+	AccountID string
+	Actor     string // the account, "org-api-key" or "identity-provider"
+}
+
+// MembershipLog lists every membership change the site made (through
+// product REST, the Organizations API, the admin API or an IdP sync), in
+// order: what a cleanup changed, and nothing else, can be read from it.
+func (s *Server) MembershipLog() []MembershipChange {
+	s.site.mu.RLock()
+	defer s.site.mu.RUnlock()
+	var out []MembershipChange
+	for _, e := range s.site.events {
+		if e.Action == evUserAddedToGroup || e.Action == evUserRemovedFromGroup {
+			out = append(out, MembershipChange{Seq: e.Seq, Added: e.Action == evUserAddedToGroup, GroupID: e.GroupID, AccountID: e.AccountID, Actor: e.Actor})
+		}
+	}
+	return out
+}

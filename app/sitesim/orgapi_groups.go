@@ -246,6 +246,9 @@ func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) *orgError 
 	if body.AccountID == "" {
 		return errBadOrgBody("accountId is required")
 	}
+	if s.faults.failMembershipCall() {
+		return newOrgError(http.StatusInternalServerError, orgCodeInternal, "Internal Server Error", "Injected: Faults.FailMembershipCalls.")
+	}
 	site := s.site
 	site.mu.Lock()
 	defer site.mu.Unlock()
@@ -272,6 +275,9 @@ func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) *orgError 
 
 // DELETE …/groups/{groupId}/memberships/{accountId}.
 func (s *Server) orgRemoveMember(w http.ResponseWriter, r *http.Request) *orgError {
+	if s.faults.failMembershipCall() {
+		return newOrgError(http.StatusInternalServerError, orgCodeInternal, "Internal Server Error", "Injected: Faults.FailMembershipCalls.")
+	}
 	site := s.site
 	site.mu.Lock()
 	defer site.mu.Unlock()
