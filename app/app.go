@@ -61,6 +61,7 @@ type App struct {
 	tenancy    *tenancy.Service
 	scans      *scan.Queue
 	budget     *scan.PointsBudget
+	executor   *review.Executor
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -217,7 +218,9 @@ func (a *App) build(d Deps) error {
 	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
 	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now}
-	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Reviews: reviews, Now: a.now}).Register(api)
+	a.executor = &review.Executor{Reviews: reviews, Cleaners: a.tenancy, Logger: a.log}
+	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Reviews: reviews,
+		Executor: a.executor, Now: a.now}).Register(api)
 	return nil
 }
 

@@ -39,6 +39,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener, shutdownTimeout time.Dur
 		admin.Close()
 		return err
 	}
+	// A review a previous process left executing carries on.
+	if err := a.executor.Start(ctx); err != nil {
+		admin.Close()
+		return err
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(3)

@@ -77,6 +77,9 @@ func newScanPairWith(t testing.TB, sc sitesim.Scenario, o sitesim.Options, withF
 	if err := p.app.scans.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := p.app.executor.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	forgeID := ""
 	if withForge {
 		forgeID = simForgeAppID

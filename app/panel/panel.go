@@ -59,11 +59,12 @@ type Rescans interface {
 
 // API serves /api/v1.
 type API struct {
-	Tenancy Tenancy
-	Scans   Scans
-	Rescans Rescans
-	Reviews Reviews
-	Now     func() time.Time
+	Tenancy  Tenancy
+	Scans    Scans
+	Rescans  Rescans
+	Reviews  Reviews
+	Executor Executor
+	Now      func() time.Time
 
 	admins adminCache
 }
@@ -470,13 +471,18 @@ func (a *API) diff(c echo.Context) error {
 
 // Reviews is the four-eyes workflow (review.Service).
 type Reviews interface {
-	Create(ctx context.Context, clientKey, by, scanID, title string, asks []review.Ask) (*review.Review, error)
+	Create(ctx context.Context, clientKey, by, scanID string, scannedAt time.Time, grants map[string][]string, title string, asks []review.Ask) (*review.Review, error)
 	Get(ctx context.Context, clientKey, id string) (*review.Review, error)
 	List(ctx context.Context, clientKey string) ([]review.Review, error)
 	AddItems(ctx context.Context, clientKey, id string, asks []review.Ask) (*review.Review, error)
 	DropItems(ctx context.Context, clientKey, id string, asks []review.Ask) (*review.Review, error)
 	Submit(ctx context.Context, clientKey, id, by string) (*review.Review, error)
 	Decide(ctx context.Context, clientKey, id, by string, approvers []string, approve bool, reason string) (*review.Review, error)
+}
+
+// Executor runs approved reviews (review.Executor).
+type Executor interface {
+	Execute(ctx context.Context, clientKey, id, by string) (*review.Review, error)
 }
 
 func (a *API) registerReviews(v1 *echo.Group) {
@@ -488,6 +494,20 @@ func (a *API) registerReviews(v1 *echo.Group) {
 	v1.POST("/reviews/:id/submit", a.submitReview)
 	v1.POST("/reviews/:id/approve", a.decideReview(true))
 	v1.POST("/reviews/:id/reject", a.decideReview(false))
+	if a.Executor != nil {
+		v1.POST("/reviews/:id/execute", a.executeReview)
+	}
+}
+
+// executeReview starts an approved review: 202, and it runs in the
+// background; GET the review for its progress.
+func (a *API) executeReview(c echo.Context) error {
+	p := principal(c)
+	r, err := a.Executor.Execute(c.Request().Context(), p.ClientKey, c.Param("id"), p.AccountID)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusAccepted, r)
 }
 
 // reviewError answers a refusal of seats with their list.
@@ -546,7 +566,19 @@ func (a *API) createReview(c echo.Context) error {
 			return err
 		}
 	}
-	r, err := a.Reviews.Create(ctx, p.ClientKey, p.AccountID, rec.ID, in.Title, asks)
+	sum, err := a.Scans.Summary(ctx, p.ClientKey, rec.ID)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	grants := map[string][]string{}
+	for _, g := range sum.Groups {
+		for _, gr := range g.Grants {
+			if !slices.Contains(grants[gr.Product], g.ID) {
+				grants[gr.Product] = append(grants[gr.Product], g.ID)
+			}
+		}
+	}
+	r, err := a.Reviews.Create(ctx, p.ClientKey, p.AccountID, rec.ID, sum.ScannedAt, grants, in.Title, asks)
 	if err != nil {
 		return reviewError(c, err)
 	}

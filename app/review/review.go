@@ -43,7 +43,16 @@ type Review struct {
 	RejectedBy   string     `json:"rejectedBy,omitempty"`
 	DecidedAt    *time.Time `json:"decidedAt,omitempty"`
 	RejectReason string     `json:"rejectReason,omitempty"`
+	ExecutedBy   string     `json:"executedBy,omitempty"`
+	ExecutedAt   *time.Time `json:"executedAt,omitempty"`
+	FinishedAt   *time.Time `json:"finishedAt,omitempty"`
 	Items        []Item     `json:"items"`
+	// ScannedAt is when the scan the items come from was taken: activity
+	// after it means a seat is in use again. Grants are the groups that
+	// granted each product in that scan, to tell a seat another group now
+	// holds.
+	ScannedAt time.Time           `json:"scannedAt"`
+	Grants    map[string][]string `json:"grants,omitempty"`
 }
 
 // Item is one seat of a review with the plan that frees it, as the scan
@@ -57,6 +66,8 @@ type Item struct {
 	Plan          []billing.PlanItem `json:"plan"`
 	Collateral    []string           `json:"collateral"`
 	Outcome       string             `json:"outcome"` // pending until executed
+	Reason        string             `json:"reason,omitempty"`
+	Actions       []Action           `json:"actions,omitempty"`
 }
 
 // Ask is a seat someone asks to add.
@@ -246,7 +257,7 @@ func checkTitle(t string) (string, error) {
 
 // Create makes a draft of scanID's seats; every seat must be removable, or
 // a review seat with a justification, with an executable plan.
-func (s *Service) Create(ctx context.Context, clientKey, by, scanID, title string, asks []Ask) (*Review, error) {
+func (s *Service) Create(ctx context.Context, clientKey, by, scanID string, scannedAt time.Time, grants map[string][]string, title string, asks []Ask) (*Review, error) {
 	t, err := checkTitle(title)
 	if err != nil {
 		return nil, err
@@ -255,7 +266,8 @@ func (s *Service) Create(ctx context.Context, clientKey, by, scanID, title strin
 	if err != nil {
 		return nil, err
 	}
-	r := &Review{Title: t, State: StateDraft, ScanID: scanID, CreatedBy: by, CreatedAt: s.now(), Items: items}
+	r := &Review{Title: t, State: StateDraft, ScanID: scanID, CreatedBy: by, CreatedAt: s.now(), Items: items,
+		ScannedAt: scannedAt.UTC(), Grants: grants}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		seq, err := tx.NextSeq(clientKey, bucket)
 		if err != nil {
@@ -290,7 +302,7 @@ func (s *Service) List(ctx context.Context, clientKey string) ([]Review, error) 
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("review: decode: %w", err)
 			}
-			r.Items = nil
+			r.Items, r.Grants = nil, nil
 			out = append(out, r)
 			return nil
 		})

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/seatlens/seatlens/app/connect/connecttest"
+	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/sitesim"
 )
@@ -153,4 +156,167 @@ func TestScanSurvivesSIGKILL(t *testing.T) {
 	if code, _ := call("GET", "/api/v1/scans/"+queued.ID+"/findings.json", ""); code != http.StatusOK {
 		t.Fatalf("findings after the restart: %d", code)
 	}
+}
+
+// TestExecutionSurvivesSIGKILL: a server killed with SIGKILL at a random
+// moment of a review's execution, and started again, finishes it; the
+// site's membership log then holds every planned removal exactly once and
+// nothing else. SEATLENS_CRASH_RUNS sets the number of runs (20).
+func TestExecutionSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server in child processes")
+	}
+	runs := 20
+	if n, err := strconv.Atoi(os.Getenv("SEATLENS_CRASH_RUNS")); err == nil && n > 0 {
+		runs = n
+	}
+	f, err := os.Open("../../app/sitesim/testdata/fixture/site.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := sitesim.LoadScenario(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	killedMidway := 0
+	defer func() {
+		// The kills must land inside executions, not only before or after.
+		if !t.Failed() && runs >= 10 && killedMidway < runs/4 {
+			t.Errorf("only %d of %d kills landed between the first and the last removal", killedMidway, runs)
+		}
+	}()
+	for run := range runs {
+		t.Run(strconv.Itoa(run), func(t *testing.T) {
+			site, err := sitesim.NewSite(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := sitesim.New(site, sitesim.Options{Faults: sitesim.Faults{Latency: 25 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim := httptest.NewServer(srv)
+			defer sim.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			base := "http://" + addr
+			args := []string{"serve", "--addr", addr, "--base-url", base, "--data", t.TempDir(), "--install-keys-url", sitesim.InstallKeysURL(sim.URL),
+				"--org-api-url", sim.URL, "--log-format", "json"}
+			child := serveChild(t, args)
+			waitHealthy(t, base+"/healthz")
+			inst, err := srv.Install(context.Background(), sim.URL, base, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			call := func(who, method, path, body string) (int, []byte) {
+				claims := connecttest.ContextClaims(inst.ClientKey, time.Now())
+				claims.Subject = who
+				token := connecttest.Sign(t, jwt.SigningMethodHS256, []byte(inst.SharedSecret), claims, nil)
+				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "JWT "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return 0, nil
+				}
+				defer resp.Body.Close()
+				out, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, out
+			}
+			const alice, sina = "fx01-alice", "fx33-sina"
+			if code, body := call(alice, "PUT", "/api/v1/org-key", `{"orgId":"`+sitesim.DefaultOrgID+`","key":"`+sitesim.DefaultOrgKey+`"}`); code != http.StatusOK {
+				t.Fatalf("org key: %d %s", code, body)
+			}
+			// A scan with the key (after the install's), then a review of
+			// every removable seat.
+			var rec scan.Record
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+				code, body := call(alice, "POST", "/api/v1/scans", "")
+				json.Unmarshal(body, &rec)
+				if code == http.StatusAccepted {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("could not queue a scan: %d %s", code, body)
+				}
+			}
+			for deadline := time.Now().Add(time.Minute); rec.State != scan.StateDone; time.Sleep(20 * time.Millisecond) {
+				_, body := call(alice, "GET", "/api/v1/scans/"+rec.ID, "")
+				json.Unmarshal(body, &rec)
+				if time.Now().After(deadline) || rec.State == scan.StateFailed {
+					t.Fatalf("scan: %+v", rec)
+				}
+			}
+			code, body := call(alice, "POST", "/api/v1/reviews", `{"title":"all removable","filter":{"verdict":"removable"}}`)
+			var r review.Review
+			if json.Unmarshal(body, &r); code != http.StatusCreated || len(r.Items) < 3 {
+				t.Fatalf("create: %d %s", code, body)
+			}
+			call(alice, "POST", "/api/v1/reviews/"+r.ID+"/submit", `{}`)
+			if code, body := call(sina, "POST", "/api/v1/reviews/"+r.ID+"/approve", `{}`); code != http.StatusOK {
+				t.Fatalf("approve: %d %s", code, body)
+			}
+			before := len(srv.MembershipLog())
+			if code, body := call(sina, "POST", "/api/v1/reviews/"+r.ID+"/execute", `{}`); code != http.StatusAccepted {
+				t.Fatalf("execute: %d %s", code, body)
+			}
+			time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
+			child.Process.Signal(syscall.SIGKILL)
+			child.Wait()
+			atKill := len(srv.MembershipLog()) - before
+
+			serveChild(t, args)
+			waitHealthy(t, base+"/healthz")
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(30 * time.Millisecond) {
+				_, body := call(alice, "GET", "/api/v1/reviews/"+r.ID, "")
+				json.Unmarshal(body, &r)
+				if r.State == review.StateDone || r.State == review.StatePartial {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the review never ended after the restart: %s", r.State)
+				}
+			}
+			t.Logf("killed after %d of the site's membership changes", atKill)
+			killedMidway += boolInt(atKill > 0 && atKill < len(srv.MembershipLog())-before)
+			want := map[string]bool{}
+			for _, it := range r.Items {
+				if it.Outcome != review.OutcomeRemoved && it.Outcome != review.OutcomeSkipped {
+					t.Errorf("item %s/%s: %s %s", it.AccountID, it.Product, it.Outcome, it.Reason)
+				}
+				for _, p := range it.Plan {
+					want[p.GroupID+" "+it.AccountID] = true
+				}
+			}
+			got := map[string]int{}
+			for _, c := range srv.MembershipLog()[before:] {
+				if c.Added {
+					t.Errorf("a membership was added: %+v", c)
+				}
+				got[c.GroupID+" "+c.AccountID]++
+			}
+			for k := range want {
+				if got[k] != 1 {
+					t.Errorf("planned removal %s happened %d times", k, got[k])
+				}
+			}
+			for k := range got {
+				if !want[k] {
+					t.Errorf("removal %s was not planned", k)
+				}
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,404 @@
+package review
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seatlens/seatlens/app/apperr"
+)
+
+// States of a review once it runs.
+const (
+	StateExecuting = "executing"
+	StateDone      = "done"
+	StatePartial   = "partial"
+)
+
+// Outcomes of an item.
+const (
+	OutcomePending     = "pending"
+	OutcomeRemoved     = "removed"
+	OutcomeSkipped     = "skipped"
+	OutcomeFailed      = "failed"
+	OutcomeCompensated = "compensated" // a later removal failed; the earlier ones were put back
+)
+
+// Action is one membership removal of an item's plan. Its state is
+// written before and after the call, so a process that dies in between
+// knows the call may have happened and checks instead of guessing.
+type Action struct {
+	GroupID   string `json:"groupId"`
+	GroupName string `json:"groupName"`
+	// State: planned → removing → removed | failed; removed → readding →
+	// readded | failed (compensation).
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
+}
+
+// Action states.
+const (
+	ActPlanned  = "planned"
+	ActRemoving = "removing"
+	ActRemoved  = "removed"
+	ActFailed   = "failed"
+	ActReadding = "readding"
+	ActReadded  = "readded"
+)
+
+// Current is an account as the site has it now.
+type Current struct {
+	Exists bool
+	Groups map[string]bool // group IDs it belongs to
+	// Products the account holds a role on now; nil when the credential
+	// cannot tell.
+	Products map[string]bool
+	// LastActive per product, where known.
+	LastActive map[string]time.Time
+}
+
+// Cleaner changes one tenant's memberships with a credential that may:
+// the org key (the Organizations API, Atlassian's documented path) or the
+// Forge app token (product REST).
+type Cleaner interface {
+	Credential() string
+	Current(ctx context.Context, accountID string) (Current, error)
+	// Synced says whether a group is synced from an identity provider now.
+	Synced(ctx context.Context, groupID string) (bool, error)
+	Remove(ctx context.Context, groupID, accountID string) error
+	Add(ctx context.Context, groupID, accountID string) error
+}
+
+// Cleaners builds a tenant's Cleaner; an apperr with code
+// no-cleanup-credential when the tenant holds neither credential.
+type Cleaners interface {
+	Cleaner(ctx context.Context, clientKey string) (Cleaner, error)
+}
+
+// Executor runs approved reviews, durably: every action's intent and
+// outcome are in the store around its call, and Resume carries on what a
+// stopped process left.
+type Executor struct {
+	Reviews  *Service
+	Cleaners Cleaners
+	Workers  int // items at once per review; 0: 4
+	Logger   zerolog.Logger
+
+	mu      sync.Mutex
+	running map[[2]string]bool
+	ctx     context.Context
+}
+
+// Start resumes every review a previous process left executing; the runs
+// last as long as ctx.
+func (e *Executor) Start(ctx context.Context) error {
+	e.mu.Lock()
+	e.ctx = ctx
+	e.mu.Unlock()
+	tenants, err := e.Reviews.Store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("review: resume: %w", err)
+	}
+	for _, t := range tenants {
+		list, err := e.Reviews.List(ctx, t.ClientKey)
+		if err != nil {
+			continue // a purged tenant
+		}
+		for _, r := range list {
+			if r.State == StateExecuting {
+				e.launch(t.ClientKey, r.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// Execute starts an approved review; it answers once the run is recorded
+// and runs in the background.
+func (e *Executor) Execute(ctx context.Context, clientKey, id, by string) (*Review, error) {
+	const op = "review.Execute"
+	if _, err := e.Cleaners.Cleaner(ctx, clientKey); err != nil {
+		return nil, err
+	}
+	r, err := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
+		if r.State != StateApproved {
+			return wrongState(r, StateApproved)
+		}
+		at := e.Reviews.now()
+		r.State, r.ExecutedBy, r.ExecutedAt = StateExecuting, by, &at
+		for i := range r.Items {
+			it := &r.Items[i]
+			it.Actions = nil
+			for _, p := range it.Plan {
+				it.Actions = append(it.Actions, Action{GroupID: p.GroupID, GroupName: p.GroupName, State: ActPlanned})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !e.launch(clientKey, id) {
+		return nil, apperr.E(op, apperr.Unavailable, "The server is stopping; the review runs when it starts again.", nil)
+	}
+	return r, nil
+}
+
+func (e *Executor) launch(clientKey, id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ctx == nil || e.ctx.Err() != nil {
+		return false
+	}
+	if e.running == nil {
+		e.running = map[[2]string]bool{}
+	}
+	k := [2]string{clientKey, id}
+	if e.running[k] {
+		return true
+	}
+	e.running[k] = true
+	go func() {
+		defer func() {
+			e.mu.Lock()
+			delete(e.running, k)
+			e.mu.Unlock()
+		}()
+		if err := e.run(e.ctx, clientKey, id); err != nil && e.ctx.Err() == nil {
+			e.Logger.Error().Err(err).Str("client_key", clientKey).Str("review", id).Msg("review: execution stopped")
+		}
+	}()
+	return true
+}
+
+// run carries out every pending item, then records the review's end.
+func (e *Executor) run(ctx context.Context, clientKey, id string) error {
+	r, err := e.Reviews.Get(ctx, clientKey, id)
+	if err != nil {
+		return err
+	}
+	cl, err := e.Cleaners.Cleaner(ctx, clientKey)
+	if err != nil {
+		// The credential went away since the review started: every item
+		// not yet begun fails with the reason; begun ones wait for it.
+		_, cerr := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
+			for i := range r.Items {
+				if it := &r.Items[i]; it.Outcome == OutcomePending && !begun(it) {
+					it.Outcome, it.Reason = OutcomeFailed, apperr.SafeMessage(err)
+				}
+			}
+			return nil
+		})
+		return errors.Join(err, cerr)
+	}
+	workers := e.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(r.Items))
+	for range workers {
+		wg.Go(func() {
+			for i := range jobs {
+				if err := e.item(ctx, cl, clientKey, id, i, r.ScannedAt); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for i, it := range r.Items {
+		if it.Outcome == OutcomePending {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // stopped: the review stays executing and resumes at the next start
+	}
+	_, err = e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
+		if r.State != StateExecuting {
+			return nil
+		}
+		at := e.Reviews.now()
+		r.FinishedAt, r.State = &at, StateDone
+		for _, it := range r.Items {
+			if it.Outcome != OutcomeRemoved && it.Outcome != OutcomeSkipped {
+				r.State = StatePartial
+			}
+		}
+		return nil
+	})
+	return errors.Join(append(all, err)...)
+}
+
+func begun(it *Item) bool {
+	return slices.ContainsFunc(it.Actions, func(a Action) bool { return a.State != ActPlanned })
+}
+
+// setItem writes one item's change.
+func (e *Executor) setItem(ctx context.Context, clientKey, id string, i int, fn func(*Item)) error {
+	_, err := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
+		fn(&r.Items[i])
+		return nil
+	})
+	return err
+}
+
+// item frees one seat: check the account as it is now, remove the plan's
+// memberships one by one (intent and outcome recorded around each call),
+// verify, and put back what was removed if the plan cannot complete.
+func (e *Executor) item(ctx context.Context, cl Cleaner, clientKey, id string, i int, scannedAt time.Time) error {
+	r, err := e.Reviews.Get(ctx, clientKey, id)
+	if err != nil {
+		return err
+	}
+	it := r.Items[i]
+	skip := func(reason string) error {
+		return e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Outcome, it.Reason = OutcomeSkipped, reason })
+	}
+	cur, err := cl.Current(ctx, it.AccountID)
+	if err != nil {
+		return err // transient: the item stays pending, and a resume retries it
+	}
+	// A call the last process made but did not see the end of: the
+	// membership says whether it happened.
+	for j, a := range it.Actions {
+		if a.State == ActRemoving {
+			next := ActPlanned
+			if !cur.Groups[a.GroupID] {
+				next = ActRemoved
+			}
+			if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = next }); err != nil {
+				return err
+			}
+			it.Actions[j].State = next
+		}
+	}
+	if !begun(&it) {
+		switch {
+		case !cur.Exists:
+			return skip("The account no longer exists on the site.")
+		case !cur.LastActive[it.Product].IsZero() && !cur.LastActive[it.Product].Before(scannedAt):
+			// At or after the scan (both to the second): in use again.
+			return skip(fmt.Sprintf("Active on %s since the scan (%s): the seat is in use.", it.Product, cur.LastActive[it.Product].Format(time.DateOnly)))
+		case !slices.ContainsFunc(it.Actions, func(a Action) bool { return cur.Groups[a.GroupID] }):
+			return skip("Already removed from every group of the plan.")
+		}
+		for _, gid := range r.Grants[it.Product] {
+			if cur.Groups[gid] && !slices.ContainsFunc(it.Actions, func(a Action) bool { return a.GroupID == gid }) {
+				return skip("Another group now grants " + it.Product + ": the plan would not free the seat.")
+			}
+		}
+		for _, a := range it.Actions {
+			synced, err := cl.Synced(ctx, a.GroupID)
+			if err != nil {
+				return err
+			}
+			if synced {
+				return skip("Group " + a.GroupName + " is now synced from the identity provider: remove the user there.")
+			}
+		}
+	}
+	for j, a := range it.Actions {
+		if a.State != ActPlanned {
+			continue
+		}
+		if !cur.Groups[a.GroupID] {
+			if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActRemoved }); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActRemoving }); err != nil {
+			return err
+		}
+		callErr := cl.Remove(ctx, a.GroupID, it.AccountID)
+		if callErr != nil && ctx.Err() != nil {
+			return ctx.Err() // stopping: left "removing", checked at the resume
+		}
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			if callErr == nil {
+				it.Actions[j].State = ActRemoved
+			} else {
+				it.Actions[j].State, it.Actions[j].Error = ActFailed, callErr.Error()
+			}
+		}); err != nil {
+			return err
+		}
+		if callErr != nil {
+			return e.compensate(ctx, cl, clientKey, id, i, "Removing the account from "+a.GroupName+" failed ("+callErr.Error()+")")
+		}
+	}
+	// Verify twice: the memberships are gone, and so is the seat.
+	after, err := cl.Current(ctx, it.AccountID)
+	if err != nil {
+		return err
+	}
+	for _, a := range it.Actions {
+		if after.Groups[a.GroupID] {
+			return e.compensate(ctx, cl, clientKey, id, i, "The account is still in "+a.GroupName+" after its removal")
+		}
+	}
+	if after.Products != nil && after.Products[it.Product] {
+		return e.compensate(ctx, cl, clientKey, id, i, "The seat on "+it.Product+" is still held after the plan (another path grants it)")
+	}
+	return e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Outcome, it.Reason = OutcomeRemoved, "" })
+}
+
+// compensate puts back the memberships an unfinished plan removed, so no
+// seat is left half-done, and records why.
+func (e *Executor) compensate(ctx context.Context, cl Cleaner, clientKey, id string, i int, why string) error {
+	r, err := e.Reviews.Get(ctx, clientKey, id)
+	if err != nil {
+		return err
+	}
+	it := r.Items[i]
+	outcome, reason := OutcomeCompensated, why+"; the memberships removed before were put back."
+	for j, a := range it.Actions {
+		if a.State != ActRemoved && a.State != ActReadding {
+			continue
+		}
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActReadding }); err != nil {
+			return err
+		}
+		addErr := cl.Add(ctx, a.GroupID, it.AccountID)
+		if addErr != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			if addErr == nil {
+				it.Actions[j].State = ActReadded
+			} else {
+				it.Actions[j].State, it.Actions[j].Error = ActFailed, "putting back: "+addErr.Error()
+			}
+		}); err != nil {
+			return err
+		}
+		if addErr != nil {
+			outcome, reason = OutcomeFailed, why+"; putting the account back into "+a.GroupName+" failed too ("+addErr.Error()+")."
+		}
+	}
+	return e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Outcome, it.Reason = outcome, reason })
+}
+
+// Running lists the tenant's reviews in flight (for tests and status).
+func (e *Executor) Running(clientKey, id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.running[[2]string{clientKey, id}]
+}
