@@ -269,3 +269,80 @@ func simProduct(key string) string {
 	}
 	return key
 }
+
+// TestUndo: undo puts back what a review removed, verified, and says in
+// words what it could not restore.
+func TestUndo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans the simulated site")
+	}
+	p := keyedFixturePair(t, sitesim.Faults{})
+	var items []review.Item
+	used, groups := map[string]bool{}, map[string]bool{}
+	for _, s := range p.removableSeats(t) {
+		clash := used[s.AccountID]
+		for _, g := range s.Plan {
+			clash = clash || groups[g.GroupID]
+		}
+		if clash || len(items) == 2 {
+			continue
+		}
+		used[s.AccountID] = true
+		for _, g := range s.Plan {
+			groups[g.GroupID] = true
+		}
+		items = append(items, s)
+	}
+	id := p.approved(t, items)
+	if r := p.executed(t, id); r.State != review.StateDone {
+		t.Fatalf("execution: %s", r.State)
+	}
+	restored, blocked := items[0], items[1]
+	req, _ := http.NewRequest("PUT", p.siteURL+"/sim/admin/groups/"+blocked.Plan[0].GroupID, strings.NewReader(`{"synced":true}`))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("make synced: %v %v", resp, err)
+	}
+	before := len(p.site.MembershipLog())
+	if code, body := p.call(t, "POST", "/api/v1/reviews/"+id+"/undo", fxAlice, ""); code != http.StatusAccepted {
+		t.Fatalf("undo: %d %s", code, body)
+	}
+	var r review.Review
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, body := p.call(t, "GET", "/api/v1/reviews/"+id, fxAlice, "")
+		json.Unmarshal(body, &r)
+		if r.State == review.StateDone || r.State == review.StatePartial {
+			break
+		}
+	}
+	outcome := map[string]review.Item{}
+	for _, it := range r.Items {
+		outcome[it.AccountID] = it
+	}
+	if it := outcome[restored.AccountID]; it.Outcome != review.OutcomeUndone {
+		t.Errorf("restored: %s %q", it.Outcome, it.Reason)
+	}
+	if it := outcome[blocked.AccountID]; it.Outcome != review.OutcomeUndoFailed || !strings.Contains(it.Reason, "synced") {
+		t.Errorf("behind a group synced since: %s %q", it.Outcome, it.Reason)
+	}
+	if r.State != review.StatePartial {
+		t.Errorf("review %s, want partial", r.State)
+	}
+	var added []string
+	for _, c := range p.site.MembershipLog()[before:] {
+		if !c.Added {
+			t.Errorf("undo removed a membership: %+v", c)
+		}
+		added = append(added, c.GroupID+" "+c.AccountID)
+	}
+	var want []string
+	for _, g := range restored.Plan {
+		want = append(want, g.GroupID+" "+restored.AccountID)
+	}
+	if strings.Join(added, ",") != strings.Join(want, ",") {
+		t.Errorf("undo added %v, want %v", added, want)
+	}
+	// Nothing is left to undo now for the restored seat.
+	if code, _ := p.call(t, "POST", "/api/v1/reviews/"+id+"/undo", fxAlice, fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q}]}`, restored.AccountID, restored.Product)); code != http.StatusConflict {
+		t.Errorf("a second undo of the same seat: %d", code)
+	}
+}

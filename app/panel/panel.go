@@ -483,6 +483,7 @@ type Reviews interface {
 // Executor runs approved reviews (review.Executor).
 type Executor interface {
 	Execute(ctx context.Context, clientKey, id, by string) (*review.Review, error)
+	Undo(ctx context.Context, clientKey, id string, only []review.Ask) (*review.Review, error)
 }
 
 func (a *API) registerReviews(v1 *echo.Group) {
@@ -496,6 +497,7 @@ func (a *API) registerReviews(v1 *echo.Group) {
 	v1.POST("/reviews/:id/reject", a.decideReview(false))
 	if a.Executor != nil {
 		v1.POST("/reviews/:id/execute", a.executeReview)
+		v1.POST("/reviews/:id/undo", a.undoReview)
 	}
 }
 
@@ -692,4 +694,22 @@ func (a *API) decideReview(approve bool) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, r)
 	}
+}
+
+// undoReview puts back what a finished review removed: all of it, or the
+// items named ({"items": [...]}); 202, and it runs in the background.
+func (a *API) undoReview(c echo.Context) error {
+	var in struct {
+		Items []review.Ask `json:"items"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decodeBody(c, &in); err != nil {
+			return err
+		}
+	}
+	r, err := a.Executor.Undo(c.Request().Context(), principal(c).ClientKey, c.Param("id"), in.Items)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusAccepted, r)
 }

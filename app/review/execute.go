@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ const (
 	StateExecuting = "executing"
 	StateDone      = "done"
 	StatePartial   = "partial"
+	StateUndoing   = "undoing"
 )
 
 // Outcomes of an item.
@@ -27,6 +29,9 @@ const (
 	OutcomeSkipped     = "skipped"
 	OutcomeFailed      = "failed"
 	OutcomeCompensated = "compensated" // a later removal failed; the earlier ones were put back
+	OutcomeUndoing     = "undoing"
+	OutcomeUndone      = "undone"
+	OutcomeUndoFailed  = "undo-failed"
 )
 
 // Action is one membership removal of an item's plan. Its state is
@@ -110,7 +115,7 @@ func (e *Executor) Start(ctx context.Context) error {
 			continue // a purged tenant
 		}
 		for _, r := range list {
-			if r.State == StateExecuting {
+			if r.State == StateExecuting || r.State == StateUndoing {
 				e.launch(t.ClientKey, r.ID)
 			}
 		}
@@ -200,20 +205,25 @@ func (e *Executor) run(ctx context.Context, clientKey, id string) error {
 	if workers <= 0 {
 		workers = 4
 	}
+	undo := r.State == StateUndoing
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(r.Items))
 	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
-				if err := e.item(ctx, cl, clientKey, id, i, r.ScannedAt); err != nil {
+				work := func() error { return e.item(ctx, cl, clientKey, id, i, r.ScannedAt) }
+				if undo {
+					work = func() error { return e.undoItem(ctx, cl, clientKey, id, i) }
+				}
+				if err := work(); err != nil {
 					errs <- err
 				}
 			}
 		})
 	}
 	for i, it := range r.Items {
-		if it.Outcome == OutcomePending {
+		if (!undo && it.Outcome == OutcomePending) || (undo && it.Outcome == OutcomeUndoing) {
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
@@ -231,13 +241,15 @@ func (e *Executor) run(ctx context.Context, clientKey, id string) error {
 		return ctx.Err() // stopped: the review stays executing and resumes at the next start
 	}
 	_, err = e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
-		if r.State != StateExecuting {
+		if r.State != StateExecuting && r.State != StateUndoing {
 			return nil
 		}
 		at := e.Reviews.now()
 		r.FinishedAt, r.State = &at, StateDone
 		for _, it := range r.Items {
-			if it.Outcome != OutcomeRemoved && it.Outcome != OutcomeSkipped {
+			switch it.Outcome {
+			case OutcomeRemoved, OutcomeSkipped, OutcomeUndone:
+			default:
 				r.State = StatePartial
 			}
 		}
@@ -401,4 +413,132 @@ func (e *Executor) Running(clientKey, id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.running[[2]string{clientKey, id}]
+}
+
+// Undo puts back the memberships a finished review removed, for all its
+// removed items or the ones named; it answers once recorded and runs in
+// the background like an execution.
+func (e *Executor) Undo(ctx context.Context, clientKey, id string, only []Ask) (*Review, error) {
+	if _, err := e.Cleaners.Cleaner(ctx, clientKey); err != nil {
+		return nil, err
+	}
+	r, err := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
+		if r.State != StateDone && r.State != StatePartial {
+			return wrongState(r, "done or partial")
+		}
+		n := 0
+		for i := range r.Items {
+			it := &r.Items[i]
+			if it.Outcome != OutcomeRemoved {
+				continue
+			}
+			if len(only) > 0 && !slices.ContainsFunc(only, func(a Ask) bool { return a.AccountID == it.AccountID && a.Product == it.Product }) {
+				continue
+			}
+			it.Outcome, n = OutcomeUndoing, n+1
+		}
+		if n == 0 {
+			return apperr.WithCode("review.Undo", apperr.Conflict, "wrong-state", "No removed seat of this review matches: nothing to undo.", nil)
+		}
+		r.State = StateUndoing
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !e.launch(clientKey, id) {
+		return nil, apperr.E("review.Undo", apperr.Unavailable, "The server is stopping; the undo runs when it starts again.", nil)
+	}
+	return r, nil
+}
+
+// undoItem re-adds an item's removed memberships, verified, and says in
+// words what it could not restore.
+func (e *Executor) undoItem(ctx context.Context, cl Cleaner, clientKey, id string, i int) error {
+	r, err := e.Reviews.Get(ctx, clientKey, id)
+	if err != nil {
+		return err
+	}
+	it := r.Items[i]
+	cur, err := cl.Current(ctx, it.AccountID)
+	if err != nil {
+		return err
+	}
+	if !cur.Exists {
+		return e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			it.Outcome, it.Reason = OutcomeUndoFailed, "The account no longer exists on the site: nothing could be put back."
+		})
+	}
+	var problems []string
+	for j, a := range it.Actions {
+		if a.State != ActRemoved && a.State != ActReadding {
+			continue
+		}
+		if cur.Groups[a.GroupID] {
+			if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActReadded }); err != nil {
+				return err
+			}
+			continue
+		}
+		if synced, err := cl.Synced(ctx, a.GroupID); err != nil {
+			return err
+		} else if synced {
+			problems = append(problems, a.GroupName+" is now synced from the identity provider: add the user there")
+			continue
+		}
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActReadding }); err != nil {
+			return err
+		}
+		addErr := cl.Add(ctx, a.GroupID, it.AccountID)
+		if addErr != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			if addErr == nil {
+				it.Actions[j].State = ActReadded
+			} else {
+				it.Actions[j].Error = "putting back: " + addErr.Error()
+			}
+		}); err != nil {
+			return err
+		}
+		if addErr != nil {
+			problems = append(problems, "putting the account back into "+a.GroupName+" failed: "+undoWords(addErr))
+		}
+	}
+	after, err := cl.Current(ctx, it.AccountID)
+	if err != nil {
+		return err
+	}
+	if after.Products != nil && !after.Products[it.Product] && len(problems) == 0 {
+		problems = append(problems, "the memberships are back but the seat is not")
+	}
+	return e.setItem(ctx, clientKey, id, i, func(it *Item) {
+		if len(problems) == 0 {
+			it.Outcome, it.Reason = OutcomeUndone, ""
+		} else {
+			it.Outcome, it.Reason = OutcomeUndoFailed, strings.Join(problems, "; ")+"."
+		}
+	})
+}
+
+// Refusals a Cleaner's Add or Remove reports (wrapping the API's error),
+// so that an outcome can say what happened in words.
+var (
+	ErrLicenceLimit = errors.New("the product's licence limit is reached")
+	ErrGroupSynced  = errors.New("the group is synced from the identity provider")
+	ErrGone         = errors.New("the account or the group no longer exists")
+)
+
+// undoWords names a refusal of a re-add in words.
+func undoWords(err error) string {
+	switch {
+	case errors.Is(err, ErrLicenceLimit):
+		return "the product's licence limit is reached (free a seat or raise the limit, then undo again)"
+	case errors.Is(err, ErrGroupSynced):
+		return "the group is now synced from the identity provider"
+	case errors.Is(err, ErrGone):
+		return "the account or the group no longer exists"
+	}
+	return err.Error()
 }

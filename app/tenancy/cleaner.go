@@ -100,11 +100,30 @@ func (o orgCleaner) Synced(ctx context.Context, groupID string) (bool, error) {
 }
 
 func (o orgCleaner) Remove(ctx context.Context, groupID, accountID string) error {
-	return o.c.RemoveMembership(ctx, o.orgID, atlassian.DirectoryAll, groupID, accountID)
+	return refusal(o.c.RemoveMembership(ctx, o.orgID, atlassian.DirectoryAll, groupID, accountID))
 }
 
 func (o orgCleaner) Add(ctx context.Context, groupID, accountID string) error {
-	return o.c.AddMembership(ctx, o.orgID, atlassian.DirectoryAll, groupID, accountID)
+	return refusal(o.c.AddMembership(ctx, o.orgID, atlassian.DirectoryAll, groupID, accountID))
+}
+
+// refusal names the refusals a review reports in words: the Organizations
+// API's documented codes (ADMIN-409-3 licence limit, ADMIN-403-5 synced
+// group, ADMIN-404-8/-10 user or group not found) and Jira's statuses.
+func refusal(err error) error {
+	var apiErr *atlassian.APIError
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	switch {
+	case apiErr.Code == "ADMIN-409-3":
+		return fmt.Errorf("%w: %w", review.ErrLicenceLimit, err)
+	case apiErr.Code == "ADMIN-403-5":
+		return fmt.Errorf("%w: %w", review.ErrGroupSynced, err)
+	case apiErr.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%w: %w", review.ErrGone, err)
+	}
+	return err
 }
 
 // jiraCleaner changes memberships through Jira's product REST with the
@@ -136,9 +155,9 @@ func (j jiraCleaner) Current(ctx context.Context, accountID string) (review.Curr
 func (j jiraCleaner) Synced(context.Context, string) (bool, error) { return false, nil }
 
 func (j jiraCleaner) Remove(ctx context.Context, groupID, accountID string) error {
-	return j.c.RemoveGroupMember(ctx, groupID, accountID)
+	return refusal(j.c.RemoveGroupMember(ctx, groupID, accountID))
 }
 
 func (j jiraCleaner) Add(ctx context.Context, groupID, accountID string) error {
-	return j.c.AddGroupMember(ctx, groupID, accountID)
+	return refusal(j.c.AddGroupMember(ctx, groupID, accountID))
 }
