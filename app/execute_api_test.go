@@ -77,6 +77,9 @@ func (p *scanPair) approved(t *testing.T, items []review.Item) string {
 // executed runs an approved review to its end.
 func (p *scanPair) executed(t *testing.T, id string) review.Review {
 	t.Helper()
+	if code, body := p.call(t, "POST", "/api/v1/reviews/"+id+"/execute", fxAlice, `{}`); code != http.StatusForbidden || !strings.Contains(string(body), "self-approval") {
+		t.Fatalf("the submitter executes: %d %s", code, body)
+	}
 	if code, body := p.call(t, "POST", "/api/v1/reviews/"+id+"/execute", fxSina, `{}`); code != http.StatusAccepted {
 		t.Fatalf("execute: %d %s", code, body)
 	}
@@ -197,10 +200,11 @@ func TestExecuteCompensates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scans the simulated site")
 	}
-	// The second membership change on the site fails. Bob, inactive, holds
+	// From the second membership change on, the site fails (past the
+	// retries of a transient failure). Bob, inactive, holds
 	// Jira Software through jira-software-users; in contractors too, his
 	// seat's plan has two groups.
-	p := keyedFixturePair(t, sitesim.Faults{FailMembershipCalls: []int{2}}, func(p *scanPair) {
+	p := keyedFixturePair(t, sitesim.Faults{FailMembershipCalls: []int{2, 3, 4}}, func(p *scanPair) {
 		req, _ := http.NewRequest("POST", p.siteURL+"/sim/admin/groups/fx-g-contr/members", strings.NewReader(`{"accountId":"fx02-bob"}`))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusNoContent {
@@ -226,7 +230,8 @@ func TestExecuteCompensates(t *testing.T) {
 		t.Fatalf("review %s, item %s %q", r.State, it.Outcome, it.Reason)
 	}
 	log := p.site.MembershipLog()[before:]
-	if len(log) != 2 || log[0].Added || !log[1].Added || log[0].GroupID != log[1].GroupID || log[0].AccountID != two.AccountID {
+	if len(log) != 2 || log[0].Added || !log[1].Added || log[0].GroupID != log[1].GroupID || log[0].AccountID != two.AccountID ||
+		it.Actions[0].Credential != billing.CredentialOrgKey {
 		t.Fatalf("membership changes %+v: want the first removal and its putting back", log)
 	}
 }
@@ -344,5 +349,24 @@ func TestUndo(t *testing.T) {
 	// Nothing is left to undo now for the restored seat.
 	if code, _ := p.call(t, "POST", "/api/v1/reviews/"+id+"/undo", fxAlice, fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q}]}`, restored.AccountID, restored.Product)); code != http.StatusConflict {
 		t.Errorf("a second undo of the same seat: %d", code)
+	}
+}
+
+// TestExecuteRetriesATransientFailure: a 500 on a removal is tried again
+// (after reading the membership), not taken for a refusal.
+func TestExecuteRetriesATransientFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans the simulated site")
+	}
+	p := keyedFixturePair(t, sitesim.Faults{FailMembershipCalls: []int{1}})
+	seats := p.removableSeats(t)
+	id := p.approved(t, seats[:1])
+	before := len(p.site.MembershipLog())
+	r := p.executed(t, id)
+	if it := r.Items[0]; r.State != review.StateDone || it.Outcome != review.OutcomeRemoved {
+		t.Fatalf("review %s, item %s %q", r.State, it.Outcome, it.Reason)
+	}
+	if n := len(p.site.MembershipLog()) - before; n != len(seats[0].Plan) {
+		t.Fatalf("%d membership changes for a plan of %d", n, len(seats[0].Plan))
 	}
 }

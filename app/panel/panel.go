@@ -482,7 +482,7 @@ type Reviews interface {
 
 // Executor runs approved reviews (review.Executor).
 type Executor interface {
-	Execute(ctx context.Context, clientKey, id, by string) (*review.Review, error)
+	Execute(ctx context.Context, clientKey, id, by string, approvers []string) (*review.Review, error)
 	Undo(ctx context.Context, clientKey, id string, only []review.Ask) (*review.Review, error)
 }
 
@@ -504,8 +504,12 @@ func (a *API) registerReviews(v1 *echo.Group) {
 // executeReview starts an approved review: 202, and it runs in the
 // background; GET the review for its progress.
 func (a *API) executeReview(c echo.Context) error {
-	p := principal(c)
-	r, err := a.Executor.Execute(c.Request().Context(), p.ClientKey, c.Param("id"), p.AccountID)
+	ctx, p := c.Request().Context(), principal(c)
+	set, err := a.Tenancy.Settings(ctx, p.ClientKey)
+	if err != nil {
+		return apperr.E("panel.executeReview", apperr.Unavailable, "", err)
+	}
+	r, err := a.Executor.Execute(ctx, p.ClientKey, c.Param("id"), p.AccountID, set.Approvers)
 	if err != nil {
 		return reviewError(c, err)
 	}

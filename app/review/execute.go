@@ -44,6 +44,9 @@ type Action struct {
 	// readded | failed (compensation).
 	State string `json:"state"`
 	Error string `json:"error,omitempty"`
+	// Credential is the credential the last call of the action used
+	// (org-key or forge-app-token).
+	Credential string `json:"credential,omitempty"`
 }
 
 // Action states.
@@ -124,8 +127,9 @@ func (e *Executor) Start(ctx context.Context) error {
 }
 
 // Execute starts an approved review; it answers once the run is recorded
-// and runs in the background.
-func (e *Executor) Execute(ctx context.Context, clientKey, id, by string) (*Review, error) {
+// and runs in the background. Like an approval, it is never the
+// submitter's, and where approvers are named only theirs.
+func (e *Executor) Execute(ctx context.Context, clientKey, id, by string, approvers []string) (*Review, error) {
 	const op = "review.Execute"
 	if _, err := e.Cleaners.Cleaner(ctx, clientKey); err != nil {
 		return nil, err
@@ -133,6 +137,12 @@ func (e *Executor) Execute(ctx context.Context, clientKey, id, by string) (*Revi
 	r, err := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
 		if r.State != StateApproved {
 			return wrongState(r, StateApproved)
+		}
+		if by == r.SubmittedBy {
+			return apperr.WithCode(op, apperr.Forbidden, "self-approval", "You submitted this review: an approver executes it.", nil)
+		}
+		if len(approvers) > 0 && !slices.Contains(approvers, by) {
+			return apperr.WithCode(op, apperr.Forbidden, "not-an-approver", "Only the approvers named in Settings may execute reviews.", nil)
 		}
 		at := e.Reviews.now()
 		r.State, r.ExecutedBy, r.ExecutedAt = StateExecuting, by, &at
@@ -336,10 +346,12 @@ func (e *Executor) item(ctx context.Context, cl Cleaner, clientKey, id string, i
 			}
 			continue
 		}
-		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActRemoving }); err != nil {
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			it.Actions[j].State, it.Actions[j].Credential = ActRemoving, cl.Credential()
+		}); err != nil {
 			return err
 		}
-		callErr := cl.Remove(ctx, a.GroupID, it.AccountID)
+		callErr := e.remove(ctx, cl, a.GroupID, it.AccountID)
 		if callErr != nil && ctx.Err() != nil {
 			return ctx.Err() // stopping: left "removing", checked at the resume
 		}
@@ -372,6 +384,31 @@ func (e *Executor) item(ctx context.Context, cl Cleaner, clientKey, id string, i
 	return e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Outcome, it.Reason = OutcomeRemoved, "" })
 }
 
+// transientTries is how often a removal is tried when the failure may
+// pass (a 5xx, a timeout): the client does not retry a membership change
+// itself, since the first attempt may have been applied; here the
+// membership is read before each new try.
+const transientTries = 3
+
+// remove removes a membership, trying again after transient failures
+// unless the membership is already gone.
+func (e *Executor) remove(ctx context.Context, cl Cleaner, groupID, accountID string) error {
+	var err error
+	for try := 1; ; try++ {
+		if err = cl.Remove(ctx, groupID, accountID); err == nil || !errors.Is(err, ErrTransient) || try == transientTries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(try) * 200 * time.Millisecond):
+		}
+		if cur, cerr := cl.Current(ctx, accountID); cerr == nil && !cur.Groups[groupID] {
+			return nil // the failed-looking call took effect
+		}
+	}
+}
+
 // compensate puts back the memberships an unfinished plan removed, so no
 // seat is left half-done, and records why.
 func (e *Executor) compensate(ctx context.Context, cl Cleaner, clientKey, id string, i int, why string) error {
@@ -385,7 +422,9 @@ func (e *Executor) compensate(ctx context.Context, cl Cleaner, clientKey, id str
 		if a.State != ActRemoved && a.State != ActReadding {
 			continue
 		}
-		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActReadding }); err != nil {
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			it.Actions[j].State, it.Actions[j].Credential = ActReadding, cl.Credential()
+		}); err != nil {
 			return err
 		}
 		addErr := cl.Add(ctx, a.GroupID, it.AccountID)
@@ -486,7 +525,9 @@ func (e *Executor) undoItem(ctx context.Context, cl Cleaner, clientKey, id strin
 			problems = append(problems, a.GroupName+" is now synced from the identity provider: add the user there")
 			continue
 		}
-		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Actions[j].State = ActReadding }); err != nil {
+		if err := e.setItem(ctx, clientKey, id, i, func(it *Item) {
+			it.Actions[j].State, it.Actions[j].Credential = ActReadding, cl.Credential()
+		}); err != nil {
 			return err
 		}
 		addErr := cl.Add(ctx, a.GroupID, it.AccountID)
@@ -528,6 +569,9 @@ var (
 	ErrLicenceLimit = errors.New("the product's licence limit is reached")
 	ErrGroupSynced  = errors.New("the group is synced from the identity provider")
 	ErrGone         = errors.New("the account or the group no longer exists")
+	// ErrTransient is a failure that may pass (a 5xx, a timeout, no
+	// answer): the removal is tried again.
+	ErrTransient = errors.New("a failure that may pass")
 )
 
 // undoWords names a refusal of a re-add in words.

@@ -111,11 +111,19 @@ func (o orgCleaner) Add(ctx context.Context, groupID, accountID string) error {
 // API's documented codes (ADMIN-409-3 licence limit, ADMIN-403-5 synced
 // group, ADMIN-404-8/-10 user or group not found) and Jira's statuses.
 func refusal(err error) error {
+	if err == nil {
+		return nil
+	}
 	var apiErr *atlassian.APIError
 	if !errors.As(err, &apiErr) {
-		return err
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", review.ErrTransient, err) // no answer, or a timeout
 	}
 	switch {
+	case apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("%w: %w", review.ErrTransient, err)
 	case apiErr.Code == "ADMIN-409-3":
 		return fmt.Errorf("%w: %w", review.ErrLicenceLimit, err)
 	case apiErr.Code == "ADMIN-403-5":
