@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -137,8 +138,32 @@ func TestReviewRules(t *testing.T) {
 	if code, _ := p.call(t, "POST", id+"/reject", sina, `{"reason":"changed my mind"}`); code != http.StatusConflict {
 		t.Errorf("reject an approved review: %d", code)
 	}
-	if code, _ := p.call(t, "DELETE", id+"/items", alice, `{"items":[`+item(remAcc, remProd, "")+`]}`); code != http.StatusConflict {
-		t.Errorf("drop items of an approved review: %d", code)
+	if code, body := p.call(t, "DELETE", id+"/items", alice, fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q,"reason":"keeps the build server"}]}`, remAcc, remProd)); code != http.StatusConflict {
+		t.Errorf("exclude items of an approved review: %d %s", code, body)
+	}
+
+	// The IdP tasks of the review's scan: the seats through synced groups.
+	code, body = p.call(t, "GET", id+"/idp-tasks.csv", alice, "")
+	if code != http.StatusOK || !strings.HasPrefix(string(body), "syncedGroup,syncedGroupId,") || !strings.Contains(string(body), "engineering") {
+		t.Errorf("idp-tasks.csv: %d %s", code, body)
+	}
+
+	// Exclusions: a reason each; a hold becomes a manual hold in Settings.
+	code, body = p.call(t, "POST", "/api/v1/reviews", alice, `{"title":"second","items":[`+item(remAcc, remProd, "")+`]}`)
+	var d review.Review
+	if json.Unmarshal(body, &d); code != http.StatusCreated {
+		t.Fatalf("second draft: %d %s", code, body)
+	}
+	if code, _ := p.call(t, "DELETE", "/api/v1/reviews/"+d.ID+"/items", alice, fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q}]}`, remAcc, remProd)); code != http.StatusBadRequest {
+		t.Errorf("an exclusion without a reason: %d", code)
+	}
+	code, body = p.call(t, "DELETE", "/api/v1/reviews/"+d.ID+"/items", alice,
+		fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q,"reason":"on parental leave","hold":true,"expires":"2027-03-01T00:00:00Z"}]}`, remAcc, remProd))
+	if json.Unmarshal(body, &d); code != http.StatusOK || len(d.Items) != 0 || len(d.Exclusions) != 1 || d.Exclusions[0].By != alice {
+		t.Fatalf("exclude with a hold: %d %s", code, body)
+	}
+	if _, body := p.call(t, "GET", "/api/v1/settings", alice, ""); !strings.Contains(string(body), `"reason":"on parental leave"`) || !strings.Contains(string(body), remAcc) {
+		t.Errorf("the hold is not in the settings: %s", body)
 	}
 	if code, body := p.call(t, "GET", "/api/v1/reviews/999", alice, ""); code != http.StatusNotFound {
 		t.Errorf("unknown review: %d %s", code, body)

@@ -475,7 +475,7 @@ type Reviews interface {
 	Get(ctx context.Context, clientKey, id string) (*review.Review, error)
 	List(ctx context.Context, clientKey string) ([]review.Review, error)
 	AddItems(ctx context.Context, clientKey, id string, asks []review.Ask) (*review.Review, error)
-	DropItems(ctx context.Context, clientKey, id string, asks []review.Ask) (*review.Review, error)
+	Exclude(ctx context.Context, clientKey, id, by string, ex []review.Exclusion) (*review.Review, error)
 	Submit(ctx context.Context, clientKey, id, by string) (*review.Review, error)
 	Decide(ctx context.Context, clientKey, id, by string, approvers []string, approve bool, reason string) (*review.Review, error)
 }
@@ -490,8 +490,9 @@ func (a *API) registerReviews(v1 *echo.Group) {
 	v1.POST("/reviews", a.createReview)
 	v1.GET("/reviews", a.listReviews)
 	v1.GET("/reviews/:id", a.getReview)
-	v1.POST("/reviews/:id/items", a.reviewItems(true))
-	v1.DELETE("/reviews/:id/items", a.reviewItems(false))
+	v1.POST("/reviews/:id/items", a.addReviewItems)
+	v1.DELETE("/reviews/:id/items", a.excludeReviewItems)
+	v1.GET("/reviews/:id/idp-tasks.csv", a.idpTasks)
 	v1.POST("/reviews/:id/submit", a.submitReview)
 	v1.POST("/reviews/:id/approve", a.decideReview(true))
 	v1.POST("/reviews/:id/reject", a.decideReview(false))
@@ -645,27 +646,76 @@ func (a *API) getReview(c echo.Context) error {
 	return c.JSON(http.StatusOK, r)
 }
 
-func (a *API) reviewItems(add bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		var in struct {
-			Items []review.Ask `json:"items"`
-		}
-		if err := decodeBody(c, &in); err != nil {
-			return err
-		}
-		ctx, ck := c.Request().Context(), principal(c).ClientKey
-		var r *review.Review
-		var err error
-		if add {
-			r, err = a.Reviews.AddItems(ctx, ck, c.Param("id"), in.Items)
-		} else {
-			r, err = a.Reviews.DropItems(ctx, ck, c.Param("id"), in.Items)
-		}
-		if err != nil {
-			return reviewError(c, err)
-		}
-		return c.JSON(http.StatusOK, r)
+func (a *API) addReviewItems(c echo.Context) error {
+	var in struct {
+		Items []review.Ask `json:"items"`
 	}
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	r, err := a.Reviews.AddItems(c.Request().Context(), principal(c).ClientKey, c.Param("id"), in.Items)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// excludeReviewItems takes seats out of a draft, each with a reason; a
+// seat excluded with "hold" becomes a manual hold in Settings (until
+// "expires"), so that later scans keep it out of cleanups too.
+func (a *API) excludeReviewItems(c echo.Context) error {
+	const op = "panel.excludeReviewItems"
+	var in struct {
+		Items []review.Exclusion `json:"items"`
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	ctx, p := c.Request().Context(), principal(c)
+	r, err := a.Reviews.Exclude(ctx, p.ClientKey, c.Param("id"), p.AccountID, in.Items)
+	if err != nil {
+		return reviewError(c, err)
+	}
+	var holds []billing.ManualHold
+	for _, e := range in.Items {
+		if e.Hold {
+			holds = append(holds, billing.ManualHold{AccountID: e.AccountID, Products: []string{e.Product}, Reason: e.Reason, Expires: e.Expires})
+		}
+	}
+	if len(holds) > 0 {
+		set, err := a.Tenancy.Settings(ctx, p.ClientKey)
+		if err != nil {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+		set.ManualHolds = append(set.ManualHolds, holds...)
+		if err := a.Tenancy.PutSettings(ctx, p.ClientKey, set); err != nil {
+			return apperr.E(op, apperr.Unavailable, "the seats were excluded, but the holds could not be saved", err)
+		}
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// idpTasks exports the work no API can do for the review's scan: the
+// seats that come through groups synced from the identity provider.
+func (a *API) idpTasks(c echo.Context) error {
+	const op = "panel.idpTasks"
+	ctx, ck := c.Request().Context(), principal(c).ClientKey
+	r, err := a.Reviews.Get(ctx, ck, c.Param("id"))
+	if err != nil {
+		return reviewError(c, err)
+	}
+	_, f, err := a.Scans.Findings(ctx, ck, r.ScanID)
+	if errors.Is(err, scan.ErrNoScan) {
+		return apperr.WithCode(op, apperr.NotFound, "no-scan", "The review's scan is no longer kept (see --keep-scans).", nil)
+	}
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="idp-tasks.csv"`)
+	w.WriteHeader(http.StatusOK)
+	return report.IDPTasksCSV(w, f)
 }
 
 func (a *API) submitReview(c echo.Context) error {

@@ -191,3 +191,49 @@ func cell(s string) string {
 	}
 	return b.String()
 }
+
+// IDPTasksCSV writes the work no API can do, for an identity provider's
+// admin (DESIGN.md §7): for each group synced from the identity provider,
+// the people whose billable seat (removable or in review) comes through
+// it, and the other groups of the seat's paths to leave as well. One row
+// per synced group × seat, groups in name order; cells are escaped
+// against formula injection as in CSV.
+func IDPTasksCSV(w io.Writer, f *billing.Findings) error {
+	var rows [][]string
+	for i := range f.Users {
+		u := &f.Users[i]
+		for j := range u.Seats {
+			s := &u.Seats[j]
+			if !s.Billable || (s.Verdict != billing.VerdictRemovable && s.Verdict != billing.VerdictReview) {
+				continue
+			}
+			var others []string
+			for _, p := range s.Paths {
+				if p.Via == billing.ViaGroup && (p.Synced == nil || !*p.Synced) {
+					others = append(others, p.GroupName)
+				}
+			}
+			for _, p := range s.Paths {
+				if p.Via != billing.ViaGroup || p.Synced == nil || !*p.Synced {
+					continue
+				}
+				rows = append(rows, []string{p.GroupName, p.GroupID, u.DisplayName, u.Email, u.AccountID, s.Product, s.Verdict, strings.Join(others, ";")})
+			}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"syncedGroup", "syncedGroupId", "displayName", "email", "accountId", "product", "verdict", "otherGroups"}); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		for k := range r {
+			r[k] = cell(r[k])
+		}
+		if err := cw.Write(r); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -207,3 +207,30 @@ func TestCSVEmptyDocument(t *testing.T) {
 		t.Fatalf("empty document gave %q", raw)
 	}
 }
+
+func TestIDPTasksCSV(t *testing.T) {
+	yes, no := true, false
+	f := &billing.Findings{Users: []billing.UserFindings{
+		{AccountID: "a1", DisplayName: "=cmd", Email: "a@x", Seats: []billing.Seat{
+			{Product: "jira-software", Billable: true, Verdict: billing.VerdictReview, Paths: []billing.Path{
+				{Via: billing.ViaGroup, GroupID: "g-eng", GroupName: "engineering", Synced: &yes},
+				{Via: billing.ViaGroup, GroupID: "g-jsw", GroupName: "jira-software-users", Synced: &no},
+			}},
+			{Product: "confluence", Billable: true, Verdict: billing.VerdictHold, Paths: []billing.Path{
+				{Via: billing.ViaGroup, GroupID: "g-okta", GroupName: "okta", Synced: &yes}}},
+		}},
+		{AccountID: "a2", DisplayName: "Bea", Seats: []billing.Seat{
+			{Product: "jira-software", Billable: true, Verdict: billing.VerdictRemovable, Paths: []billing.Path{
+				{Via: billing.ViaGroup, GroupID: "g-jsw", GroupName: "jira-software-users", Synced: &no}}},
+		}},
+	}}
+	var b strings.Builder
+	if err := report.IDPTasksCSV(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	want := "syncedGroup,syncedGroupId,displayName,email,accountId,product,verdict,otherGroups\n" +
+		"engineering,g-eng,'=cmd,a@x,a1,jira-software,review,jira-software-users\n"
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -53,6 +53,21 @@ type Review struct {
 	// holds.
 	ScannedAt time.Time           `json:"scannedAt"`
 	Grants    map[string][]string `json:"grants,omitempty"`
+	// Exclusions are the seats taken out of the draft, and why.
+	Exclusions []Exclusion `json:"exclusions,omitempty"`
+}
+
+// Exclusion is a seat taken out of a review, with its reason; Hold asks
+// for a manual hold of the seat (until Expires, when set), so that later
+// scans keep it out of cleanups too.
+type Exclusion struct {
+	AccountID string     `json:"accountId"`
+	Product   string     `json:"product"`
+	Reason    string     `json:"reason"`
+	Hold      bool       `json:"hold,omitempty"`
+	Expires   *time.Time `json:"expires,omitempty"`
+	By        string     `json:"by,omitempty"`
+	At        time.Time  `json:"at"`
 }
 
 // Item is one seat of a review with the plan that frees it, as the scan
@@ -358,15 +373,35 @@ func (s *Service) AddItems(ctx context.Context, clientKey, id string, asks []Ask
 	})
 }
 
-// DropItems removes seats from a draft.
-func (s *Service) DropItems(ctx context.Context, clientKey, id string, asks []Ask) (*Review, error) {
+// Exclude takes seats out of a draft, each with its reason.
+func (s *Service) Exclude(ctx context.Context, clientKey, id, by string, ex []Exclusion) (*Review, error) {
+	if len(ex) == 0 {
+		return nil, apperr.WithCode("review.Exclude", apperr.Invalid, "bad-request", "items: name at least one seat", nil)
+	}
+	for i, e := range ex {
+		if e.AccountID == "" || e.Product == "" {
+			return nil, apperr.WithCode("review.Exclude", apperr.Invalid, "bad-request", fmt.Sprintf("items[%d]: accountId and product are required", i), nil)
+		}
+		if r := strings.TrimSpace(e.Reason); r == "" || len(r) > maxJustification {
+			return nil, apperr.WithCode("review.Exclude", apperr.Invalid, "bad-request", fmt.Sprintf("items[%d].reason: 1 to %d characters: why the seat stays", i, maxJustification), nil)
+		}
+		if e.Expires != nil && !e.Hold {
+			return nil, apperr.WithCode("review.Exclude", apperr.Invalid, "bad-request", fmt.Sprintf("items[%d].expires: only with hold", i), nil)
+		}
+	}
 	return s.change(ctx, clientKey, id, func(r *Review) error {
 		if r.State != StateDraft {
 			return wrongState(r, StateDraft)
 		}
-		r.Items = slices.DeleteFunc(r.Items, func(x Item) bool {
-			return slices.ContainsFunc(asks, func(a Ask) bool { return a.AccountID == x.AccountID && a.Product == x.Product })
-		})
+		for _, e := range ex {
+			n := len(r.Items)
+			r.Items = slices.DeleteFunc(r.Items, func(x Item) bool { return x.AccountID == e.AccountID && x.Product == e.Product })
+			if len(r.Items) == n {
+				return apperr.WithCode("review.Exclude", apperr.Invalid, "bad-request", "items: "+e.AccountID+"/"+e.Product+" is not in the review", nil)
+			}
+			e.Reason, e.By, e.At = strings.TrimSpace(e.Reason), by, s.now()
+			r.Exclusions = append(r.Exclusions, e)
+		}
 		return nil
 	})
 }
