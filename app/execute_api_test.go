@@ -370,3 +370,73 @@ func TestExecuteRetriesATransientFailure(t *testing.T) {
 		t.Fatalf("%d membership changes for a plan of %d", n, len(seats[0].Plan))
 	}
 }
+
+// TestExecuteWithTheAppToken: without an org key the Forge app token
+// changes memberships through product REST, and each action says so.
+func TestExecuteWithTheAppToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans the simulated site")
+	}
+	p := newScanPairWith(t, fixtureScenario(t), sitesim.Options{}, true, config.DefaultPointsPerHour)
+	p.scanAs(t, fxAlice)
+	// Without an org key nothing is removable: a review seat, justified,
+	// whose plan avoids the group synced at the identity provider.
+	var page struct {
+		Seats []struct {
+			AccountID, Product string
+			LikelyRemovable    bool
+		}
+	}
+	_, body := p.call(t, "GET", "/api/v1/seats?verdict=review&limit=200", fxAlice, "")
+	json.Unmarshal(body, &page)
+	var pick review.Item
+	for _, s := range page.Seats {
+		var u billing.UserFindings
+		_, body := p.call(t, "GET", "/api/v1/users/"+s.AccountID, fxAlice, "")
+		json.Unmarshal(body, &u)
+		for _, seat := range u.Seats {
+			if seat.Product != s.Product || len(seat.Plan) == 0 {
+				continue
+			}
+			ok := true
+			for _, g := range seat.Plan {
+				ok = ok && g.GroupID != "fx-g-eng" // synced at the IdP: product REST would be refused
+			}
+			if ok && pick.AccountID == "" {
+				pick = review.Item{AccountID: s.AccountID, Product: s.Product, Plan: seat.Plan}
+			}
+		}
+	}
+	if pick.AccountID == "" {
+		_, all := p.call(t, "GET", "/api/v1/seats?verdict=review&limit=5", fxAlice, "")
+		t.Fatalf("no likely-removable seat with a plan in the fixture (%d likely removable): %.600s", len(page.Seats), all)
+	}
+	code, body := p.call(t, "POST", "/api/v1/reviews", fxAlice, fmt.Sprintf(`{"title":"t","items":[{"accountId":%q,"product":%q,"justification":"left in October"}]}`, pick.AccountID, pick.Product))
+	var r review.Review
+	if json.Unmarshal(body, &r); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	p.call(t, "POST", "/api/v1/reviews/"+r.ID+"/submit", fxAlice, `{}`)
+	p.call(t, "POST", "/api/v1/reviews/"+r.ID+"/approve", fxSina, `{}`)
+	before := len(p.site.MembershipLog())
+	r = p.executed(t, r.ID)
+	it := r.Items[0]
+	if r.State != review.StateDone || it.Outcome != review.OutcomeRemoved || it.Actions[0].Credential != billing.CredentialForgeToken {
+		t.Fatalf("review %s, item %s %q, credential %q", r.State, it.Outcome, it.Reason, it.Actions[0].Credential)
+	}
+	if r.Progress == nil || r.Progress.Done != 1 || r.Progress.Total != 1 {
+		t.Errorf("progress %+v", r.Progress)
+	}
+	if n := len(p.site.MembershipLog()) - before; n != len(pick.Plan) {
+		t.Errorf("%d membership changes for a plan of %d", n, len(pick.Plan))
+	}
+	u := p.site.Usage()
+	for k, c := range u.By {
+		if (k.Operation == "removeUserFromGroup" || k.Operation == "addUserToGroup") && k.Credential != sitesim.CredForge && c.Calls > 0 {
+			t.Errorf("%s called with %s", k.Operation, k.Credential)
+		}
+	}
+	if u.Operation("removeUserFromGroup").Calls == 0 {
+		t.Error("no membership removed through product REST")
+	}
+}

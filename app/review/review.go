@@ -55,6 +55,14 @@ type Review struct {
 	Grants    map[string][]string `json:"grants,omitempty"`
 	// Exclusions are the seats taken out of the draft, and why.
 	Exclusions []Exclusion `json:"exclusions,omitempty"`
+	// Progress counts the items an execution or an undo has finished.
+	Progress *Progress `json:"progress,omitempty"`
+}
+
+// Progress is how far a run is.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
 }
 
 // Exclusion is a seat taken out of a review, with its reason; Hold asks
@@ -297,7 +305,7 @@ func (s *Service) Create(ctx context.Context, clientKey, by, scanID string, scan
 	return r, nil
 }
 
-// Get returns one review.
+// Get returns one review, with its progress once it runs.
 func (s *Service) Get(ctx context.Context, clientKey, id string) (*Review, error) {
 	var r *Review
 	err := s.Store.View(ctx, func(tx store.Tx) error {
@@ -305,6 +313,15 @@ func (s *Service) Get(ctx context.Context, clientKey, id string) (*Review, error
 		r, err = get(tx, clientKey, id)
 		return err
 	})
+	if err == nil && r.ExecutedAt != nil {
+		p := &Progress{Total: len(r.Items)}
+		for _, it := range r.Items {
+			if it.Outcome != OutcomePending && it.Outcome != OutcomeUndoing {
+				p.Done++
+			}
+		}
+		r.Progress = p
+	}
 	return r, err
 }
 
