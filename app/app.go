@@ -21,6 +21,7 @@ import (
 	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/lifecycle"
 	"github.com/seatlens/seatlens/app/panel"
+	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/scan"
@@ -62,6 +63,7 @@ type App struct {
 	scans      *scan.Queue
 	budget     *scan.PointsBudget
 	executor   *review.Executor
+	chain      *proof.Chain
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -197,11 +199,12 @@ func (a *App) build(d Deps) error {
 	}
 	a.registerForge(g, fit)
 
+	a.chain = &proof.Chain{Store: a.store, Now: a.now}
 	a.budget = scan.NewPointsBudget(scan.BudgetConfig{PerHour: a.cfg.PointsPerHour})
 	a.tenancy = &tenancy.Service{Store: a.store, Tokens: a.tokens, OrgAPIURL: a.cfg.OrgAPIURL, Transport: d.Transport,
 		AttemptTimeout: d.AttemptTimeout, CallTimeout: d.CallTimeout, Now: a.now, Budget: a.budget}
 	if a.scans, err = scan.NewQueue(scan.QueueConfig{Store: a.store, Prepare: a.tenancy, Workers: a.cfg.ScanWorkers,
-		Keep: a.cfg.KeepScans, Logger: a.log, Now: a.now}); err != nil {
+		Keep: a.cfg.KeepScans, Logger: a.log, Now: a.now, Recorder: a.chain}); err != nil {
 		return err
 	}
 	lc.Installed = func(ctx context.Context, clientKey string) error {
@@ -217,10 +220,10 @@ func (a *App) build(d Deps) error {
 	}
 	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
-	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now}
+	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now, Recorder: a.chain}
 	a.executor = &review.Executor{Reviews: reviews, Cleaners: a.tenancy, Logger: a.log}
 	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Reviews: reviews,
-		Executor: a.executor, Now: a.now}).Register(api)
+		Executor: a.executor, Proof: a.chain, Now: a.now}).Register(api)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/app/config"
+	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/sitesim"
 )
@@ -346,6 +347,25 @@ func TestUndo(t *testing.T) {
 	if strings.Join(added, ",") != strings.Join(want, ",") {
 		t.Errorf("undo added %v, want %v", added, want)
 	}
+	// The evidence: the chain segment of the review, signed, verifies
+	// offline, and its summary is the events'.
+	code, body := p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.json", fxAlice, "")
+	if code != http.StatusOK {
+		t.Fatalf("evidence: %d %s", code, body)
+	}
+	rep, err := proof.Verify(body, "")
+	if err != nil {
+		t.Fatalf("the evidence does not verify: %v", err)
+	}
+	if rep.Counts["removed"] != 2 || rep.Counts["undone"] != 1 || rep.Counts["undo-failed"] != 1 || rep.ApprovedBy == "" {
+		t.Errorf("evidence summary %+v", rep)
+	}
+	for _, it := range items {
+		if strings.Contains(eventsPart(body), it.AccountID) {
+			t.Errorf("the chain names account %s", it.AccountID)
+		}
+	}
+
 	// Nothing is left to undo now for the restored seat.
 	if code, _ := p.call(t, "POST", "/api/v1/reviews/"+id+"/undo", fxAlice, fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q}]}`, restored.AccountID, restored.Product)); code != http.StatusConflict {
 		t.Errorf("a second undo of the same seat: %d", code)
@@ -439,4 +459,11 @@ func TestExecuteWithTheAppToken(t *testing.T) {
 	if u.Operation("removeUserFromGroup").Calls == 0 {
 		t.Error("no membership removed through product REST")
 	}
+}
+
+// eventsPart is the "events" of an evidence file, as JSON text.
+func eventsPart(evidence []byte) string {
+	var ev struct{ Events json.RawMessage }
+	json.Unmarshal(evidence, &ev)
+	return string(ev.Events)
 }

@@ -165,6 +165,30 @@ func TestReviewRules(t *testing.T) {
 	if _, body := p.call(t, "GET", "/api/v1/settings", alice, ""); !strings.Contains(string(body), `"reason":"on parental leave"`) || !strings.Contains(string(body), remAcc) {
 		t.Errorf("the hold is not in the settings: %s", body)
 	}
+
+	// The activity: the chain, newest first, without account IDs.
+	code, body = p.call(t, "GET", "/api/v1/activity", alice, "")
+	var act struct {
+		Events []struct {
+			Seq         int64
+			Kind, Actor string
+		}
+	}
+	if json.Unmarshal(body, &act); code != http.StatusOK || len(act.Events) < 8 || act.Events[0].Seq < act.Events[1].Seq {
+		t.Fatalf("activity: %d %s", code, body)
+	}
+	kinds := map[string]bool{}
+	for _, e := range act.Events {
+		kinds[e.Kind] = true
+	}
+	for _, k := range []string{"org-key.set", "scan.done", "review.created", "review.submitted", "review.approved", "review.item-excluded", "settings.changed"} {
+		if !kinds[k] {
+			t.Errorf("no %s event in the activity: %v", k, kinds)
+		}
+	}
+	if strings.Contains(string(body), remAcc) || strings.Contains(string(body), alice) || strings.Contains(string(body), sitesim.DefaultOrgKey) {
+		t.Error("the activity names an account or a secret")
+	}
 	if code, body := p.call(t, "GET", "/api/v1/reviews/999", alice, ""); code != http.StatusNotFound {
 		t.Errorf("unknown review: %d %s", code, body)
 	}

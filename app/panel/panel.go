@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/seatlens/seatlens/app/apperr"
 	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/app/connect"
+	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/report"
 	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/scan"
@@ -64,6 +66,7 @@ type API struct {
 	Rescans  Rescans
 	Reviews  Reviews
 	Executor Executor
+	Proof    Proof
 	Now      func() time.Time
 
 	admins adminCache
@@ -239,6 +242,12 @@ func (a *API) putSettings(c echo.Context) error {
 	if err := a.Tenancy.PutSettings(ctx, principal(c).ClientKey, set); err != nil {
 		return apperr.E(op, apperr.Unavailable, "could not store the settings", err)
 	}
+	// Settings hold account IDs (holds, approvers): the chain records
+	// what changed in kind, not whom.
+	if err := a.record(c, "settings.changed", map[string]any{"inactiveDays": set.InactiveDays, "manualHolds": len(set.ManualHolds),
+		"integrationUsers": len(set.IntegrationUsers), "approvers": len(set.Approvers), "schedule": set.Schedule}); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, set)
 }
 
@@ -261,6 +270,9 @@ func (a *API) putOrgKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := a.record(c, "org-key.set", map[string]any{"orgId": cred.OrgID}); err != nil {
+		return err
+	}
 	at := cred.CheckedAt
 	return c.JSON(http.StatusOK, tenancy.OrgKeyStatus{Present: true, OrgID: cred.OrgID, CheckedAt: &at, OK: cred.OK, Message: cred.Message})
 }
@@ -268,6 +280,9 @@ func (a *API) putOrgKey(c echo.Context) error {
 func (a *API) deleteOrgKey(c echo.Context) error {
 	if err := a.Tenancy.DeleteOrgKey(c.Request().Context(), principal(c).ClientKey); err != nil {
 		return apperr.E("panel.deleteOrgKey", apperr.Unavailable, "could not forget the key", err)
+	}
+	if err := a.record(c, "org-key.deleted", map[string]any{}); err != nil {
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -480,6 +495,25 @@ type Reviews interface {
 	Decide(ctx context.Context, clientKey, id, by string, approvers []string, approve bool, reason string) (*review.Review, error)
 }
 
+// Proof builds a review's evidence (proof.Chain).
+type Proof interface {
+	Evidence(ctx context.Context, clientKey, reviewID string, review any) (*proof.Evidence, error)
+	Append(ctx context.Context, clientKey, kind, actorAccount string, data map[string]any) (proof.Event, error)
+	Recent(ctx context.Context, clientKey string, before int64, limit int) ([]proof.Event, int64, error)
+}
+
+// record appends a settings or credential change to the proof chain.
+func (a *API) record(c echo.Context, kind string, data map[string]any) error {
+	if a.Proof == nil {
+		return nil
+	}
+	p := principal(c)
+	if _, err := a.Proof.Append(c.Request().Context(), p.ClientKey, kind, p.AccountID, data); err != nil {
+		return apperr.E("panel.record", apperr.Unavailable, "the change was made but could not be recorded in the activity", err)
+	}
+	return nil
+}
+
 // Executor runs approved reviews (review.Executor).
 type Executor interface {
 	Execute(ctx context.Context, clientKey, id, by string, approvers []string) (*review.Review, error)
@@ -493,6 +527,10 @@ func (a *API) registerReviews(v1 *echo.Group) {
 	v1.POST("/reviews/:id/items", a.addReviewItems)
 	v1.DELETE("/reviews/:id/items", a.excludeReviewItems)
 	v1.GET("/reviews/:id/idp-tasks.csv", a.idpTasks)
+	if a.Proof != nil {
+		v1.GET("/reviews/:id/evidence.json", a.evidence)
+		v1.GET("/activity", a.activity)
+	}
 	v1.POST("/reviews/:id/submit", a.submitReview)
 	v1.POST("/reviews/:id/approve", a.decideReview(true))
 	v1.POST("/reviews/:id/reject", a.decideReview(false))
@@ -766,4 +804,47 @@ func (a *API) undoReview(c echo.Context) error {
 		return reviewError(c, err)
 	}
 	return c.JSON(http.StatusAccepted, r)
+}
+
+// evidence serves a review's evidence: the chain segment from its first
+// event to the head, signed (`seatlens verify` checks it offline).
+func (a *API) evidence(c echo.Context) error {
+	const op = "panel.evidence"
+	ctx, ck := c.Request().Context(), principal(c).ClientKey
+	r, err := a.Reviews.Get(ctx, ck, c.Param("id"))
+	if err != nil {
+		return reviewError(c, err)
+	}
+	ev, err := a.Proof.Evidence(ctx, ck, r.ID, r)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="evidence-review-`+r.ID+`.json"`)
+	return c.JSON(http.StatusOK, ev)
+}
+
+// activity pages the tenant's proof chain, newest first: {events, next}
+// where next is the cursor of the older page ("" at the chain's start).
+func (a *API) activity(c echo.Context) error {
+	const op = "panel.activity"
+	var before int64
+	if cur := c.QueryParam("cursor"); cur != "" {
+		n, err := strconv.ParseInt(cur, 10, 64)
+		if err != nil || n < 1 {
+			return apperr.WithCode(op, apperr.Invalid, "bad-request", "cursor: not a cursor of this API", nil)
+		}
+		before = n
+	}
+	events, next, err := a.Proof.Recent(c.Request().Context(), principal(c).ClientKey, before, 100)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	out := struct {
+		Events []proof.Event `json:"events"`
+		Next   string        `json:"next,omitempty"`
+	}{Events: events}
+	if next > 0 {
+		out.Next = strconv.FormatInt(next, 10)
+	}
+	return c.JSON(http.StatusOK, out)
 }

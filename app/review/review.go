@@ -130,6 +130,8 @@ type Service struct {
 	Store *store.Store
 	Seats Seats
 	Now   func() time.Time
+	// Recorder, when set, writes every change to the proof chain.
+	Recorder Recorder
 }
 
 const bucket = "reviews"
@@ -297,6 +299,20 @@ func (s *Service) Create(ctx context.Context, clientKey, by, scanID string, scan
 			return err
 		}
 		r.ID = strconv.FormatUint(seq, 10)
+		if s.Recorder != nil {
+			err := s.Recorder.RecordTx(tx, clientKey, "review.created", by, "", map[string]any{"review": r.ID, "title": r.Title,
+				"scan": r.ScanID, "items": len(r.Items)})
+			if err != nil {
+				return err
+			}
+			for _, it := range r.Items {
+				err := s.Recorder.RecordTx(tx, clientKey, "review.item-added", by, it.AccountID, map[string]any{"review": r.ID,
+					"product": it.Product, "verdict": it.Verdict, "justified": it.Justification != ""})
+				if err != nil {
+					return err
+				}
+			}
+		}
 		return put(tx, clientKey, r)
 	})
 	if err != nil {
@@ -350,7 +366,11 @@ func (s *Service) change(ctx context.Context, clientKey, id string, fn func(*Rev
 		if r, err = get(tx, clientKey, id); err != nil {
 			return err
 		}
+		before := snap(r)
 		if err := fn(r); err != nil {
+			return err
+		}
+		if err := s.record(tx, clientKey, before, r); err != nil {
 			return err
 		}
 		return put(tx, clientKey, r)

@@ -103,6 +103,11 @@ type QueueConfig struct {
 	Logger   zerolog.Logger
 	Now      func() time.Time
 	Interval time.Duration // how often a running scan checks that its tenant is still installed; 0: 5 s
+	// Recorder, when set, writes each scan's end to the proof chain in the
+	// same transaction as the scan's record.
+	Recorder interface {
+		RecordTx(tx store.Tx, clientKey, kind, actor, subject string, data map[string]any) error
+	}
 }
 
 // Queue runs the scans of every tenant: durable in the store, one scan per
@@ -436,6 +441,18 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 		}
 		if err := putRecord(tx, clientKey, rec); err != nil {
 			return err
+		}
+		if q.cfg.Recorder != nil {
+			data := map[string]any{"scan": rec.ID, "state": rec.State, "calls": rec.Calls, "credentials": rec.Credentials}
+			if rec.Totals != nil {
+				data["billableSeats"], data["removable"] = rec.Totals.BillableSeats, rec.Totals.Removable
+			}
+			if rec.Error != nil {
+				data["error"] = rec.Error.Code
+			}
+			if err := q.cfg.Recorder.RecordTx(tx, clientKey, "scan."+rec.State, "", "", data); err != nil {
+				return err
+			}
 		}
 		return q.prune(tx, clientKey)
 	})

@@ -30,6 +30,7 @@ Usage:
   seatlens scan    --site URL --email E --token T [--org-id ID --org-key K]
                    [--activity-csv FILE] [--settings FILE] [--format json|csv|html] [--out FILE]
                                             explain every seat of a site from the command line
+  seatlens verify  FILE [--key FINGERPRINT]  check an evidence file offline (hash chain and signature)
   seatlens manifest [--base-url URL] [--forge-app-id ID]
                                             print the Connect-on-Forge manifest.yml
   seatlens version                          print the build version
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return manifest(ctx, rest, stdout, stderr, getenv)
 	case "scan":
 		return scanCmd(ctx, rest, stdout, stderr, getenv)
+	case "verify":
+		return verifyCmd(rest, stdout, stderr, getenv)
 	case "version":
 		return version(stdout)
 	case "help", "-h", "--help":
