@@ -365,6 +365,14 @@ func TestUndo(t *testing.T) {
 			t.Errorf("the chain names account %s", it.AccountID)
 		}
 	}
+	code, body = p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.csv", fxAlice, "")
+	if code != http.StatusOK || !strings.HasPrefix(string(body), "seq,time,kind,") || !strings.Contains(string(body), restored.AccountID) || !strings.Contains(string(body), "item.undone") {
+		t.Errorf("evidence.csv: %d %.300s", code, body)
+	}
+	code, body = p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.html", fxAlice, "")
+	if code != http.StatusOK || !strings.Contains(string(body), "seatlens verify evidence.json --key "+rep.Fingerprint) || !strings.Contains(string(body), "Reviewed by") {
+		t.Errorf("evidence.html: %d %.300s", code, body)
+	}
 
 	// Nothing is left to undo now for the restored seat.
 	if code, _ := p.call(t, "POST", "/api/v1/reviews/"+id+"/undo", fxAlice, fmt.Sprintf(`{"items":[{"accountId":%q,"product":%q}]}`, restored.AccountID, restored.Product)); code != http.StatusConflict {

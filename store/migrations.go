@@ -15,6 +15,16 @@ import (
 var migrations = []migration{
 	{name: "0001_initial_buckets", up: migrateInitialBuckets},
 	{name: "0002_installations_index", up: migrateInstallationsIndex},
+	{name: "0003_chain_heads", up: migrateChainHeads},
+}
+
+// migrateChainHeads adds the bucket of signed chain heads, kept apart
+// from the tenants' data so that purging a tenant leaves them.
+func migrateChainHeads(tx *bolt.Tx, _ time.Time) error {
+	if _, err := tx.CreateBucketIfNotExists([]byte("chain-heads")); err != nil {
+		return fmt.Errorf("create bucket chain-heads: %w", dbErr(err))
+	}
+	return nil
 }
 
 // Bucket names are spelled out in migrations instead of using the package

@@ -150,7 +150,7 @@ func (s *Store) init(ctx context.Context, dir string) error {
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketInstallations, bucketTenantData} {
+		for _, name := range [][]byte{bucketMeta, bucketTenants, bucketInstallations, bucketTenantData, bucketChainHeads} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("store: create bucket %s: %w", name, dbErr(err))
 			}

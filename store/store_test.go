@@ -74,8 +74,8 @@ func TestOpenSchemaVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v != 2 {
-		t.Errorf("SchemaVersion = %d, want 2", v)
+	if v != 3 { // 0003_chain_heads
+		t.Errorf("SchemaVersion = %d, want 3", v)
 	}
 }
 
@@ -100,7 +100,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil || string(v) != "v" {
 		t.Errorf("TenantGet after reopen = %q, %v", v, err)
 	}
-	if v, _ := s.SchemaVersion(ctx); v != 2 {
+	if v, _ := s.SchemaVersion(ctx); v != 3 {
 		t.Errorf("SchemaVersion after reopen = %d", v)
 	}
 }

@@ -500,6 +500,7 @@ type Proof interface {
 	Evidence(ctx context.Context, clientKey, reviewID string, review any) (*proof.Evidence, error)
 	Append(ctx context.Context, clientKey, kind, actorAccount string, data map[string]any) (proof.Event, error)
 	Recent(ctx context.Context, clientKey string, before int64, limit int) ([]proof.Event, int64, error)
+	Refs(ctx context.Context, clientKey string, accountIDs []string) (map[string]string, error)
 }
 
 // record appends a settings or credential change to the proof chain.
@@ -528,7 +529,9 @@ func (a *API) registerReviews(v1 *echo.Group) {
 	v1.DELETE("/reviews/:id/items", a.excludeReviewItems)
 	v1.GET("/reviews/:id/idp-tasks.csv", a.idpTasks)
 	if a.Proof != nil {
-		v1.GET("/reviews/:id/evidence.json", a.evidence)
+		v1.GET("/reviews/:id/evidence.json", a.evidence("json"))
+		v1.GET("/reviews/:id/evidence.csv", a.evidence("csv"))
+		v1.GET("/reviews/:id/evidence.html", a.evidence("html"))
 		v1.GET("/activity", a.activity)
 	}
 	v1.POST("/reviews/:id/submit", a.submitReview)
@@ -807,20 +810,49 @@ func (a *API) undoReview(c echo.Context) error {
 }
 
 // evidence serves a review's evidence: the chain segment from its first
-// event to the head, signed (`seatlens verify` checks it offline).
-func (a *API) evidence(c echo.Context) error {
-	const op = "panel.evidence"
-	ctx, ck := c.Request().Context(), principal(c).ClientKey
-	r, err := a.Reviews.Get(ctx, ck, c.Param("id"))
-	if err != nil {
-		return reviewError(c, err)
+// event to the head, signed (seatlens verify checks the JSON offline), as
+// JSON, as a CSV of the events, or as a page to print and sign.
+func (a *API) evidence(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		const op = "panel.evidence"
+		ctx, ck := c.Request().Context(), principal(c).ClientKey
+		r, err := a.Reviews.Get(ctx, ck, c.Param("id"))
+		if err != nil {
+			return reviewError(c, err)
+		}
+		ev, err := a.Proof.Evidence(ctx, ck, r.ID, r)
+		if err != nil {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+		w := c.Response()
+		name := "evidence-review-" + r.ID + "." + format
+		switch format {
+		case "csv":
+			ids := []string{r.CreatedBy, r.SubmittedBy, r.ApprovedBy, r.RejectedBy, r.ExecutedBy}
+			for _, it := range r.Items {
+				ids = append(ids, it.AccountID)
+			}
+			names, err := a.Proof.Refs(ctx, ck, ids)
+			if err != nil {
+				return apperr.E(op, apperr.Unavailable, "", err)
+			}
+			w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+			w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+			w.WriteHeader(http.StatusOK)
+			return proof.WriteCSV(w, ev, names)
+		case "html":
+			x := proof.ExportReview{ID: r.ID, Title: r.Title, State: r.State, SubmittedBy: r.SubmittedBy, ApprovedBy: r.ApprovedBy, ExecutedBy: r.ExecutedBy}
+			for _, it := range r.Items {
+				x.Items = append(x.Items, proof.ExportItem{AccountID: it.AccountID, DisplayName: it.DisplayName, Product: it.Product,
+					Verdict: it.Verdict, Outcome: it.Outcome, Reason: it.Reason})
+			}
+			w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+			w.WriteHeader(http.StatusOK)
+			return proof.WriteHTML(w, ev, x)
+		}
+		w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+		return c.JSON(http.StatusOK, ev)
 	}
-	ev, err := a.Proof.Evidence(ctx, ck, r.ID, r)
-	if err != nil {
-		return apperr.E(op, apperr.Unavailable, "", err)
-	}
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="evidence-review-`+r.ID+`.json"`)
-	return c.JSON(http.StatusOK, ev)
 }
 
 // activity pages the tenant's proof chain, newest first: {events, next}

@@ -56,7 +56,6 @@ const (
 	saltBucket  = "salts"
 	keySecret   = "proof-signing-key"
 	metaBucket  = "proof"
-	headKey     = "head"
 )
 
 // Chain appends a tenant's events and signs its head.
@@ -233,8 +232,83 @@ func (c *Chain) Sign(ctx context.Context, clientKey string, last Event) (Signed,
 		return Signed{}, err
 	}
 	pub := priv.Public().(ed25519.PublicKey)
-	return Signed{Head: h, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg)),
-		PublicKey: base64.StdEncoding.EncodeToString(pub), KeyID: Fingerprint(pub)}, nil
+	signed := Signed{Head: h, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg)),
+		PublicKey: base64.StdEncoding.EncodeToString(pub), KeyID: Fingerprint(pub)}
+	// Every head signed is kept outside the tenant's data too.
+	raw, err := json.Marshal(signed)
+	if err != nil {
+		return Signed{}, err
+	}
+	if err := c.Store.PutChainHead(ctx, clientKey, last.Seq, raw); err != nil {
+		return Signed{}, err
+	}
+	return signed, nil
+}
+
+// OldKey is a signing key a tenant used before a rotation: its public
+// half stays, so that earlier evidence can still be checked against it.
+type OldKey struct {
+	PublicKey   string `json:"publicKey"`
+	Fingerprint string `json:"keyFingerprint"`
+	RetiredAt   string `json:"retiredAt"`
+}
+
+const oldKeysKey = "old-keys"
+
+// RotateKey replaces the tenant's signing key, keeps the old public key
+// and records the rotation in the chain (signed by neither: the event is
+// covered by the next signed head). It returns the new fingerprint.
+func (c *Chain) RotateKey(ctx context.Context, clientKey, actorAccount string) (string, error) {
+	old, err := c.key(ctx, clientKey)
+	if err != nil {
+		return "", err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	oldPub := old.Public().(ed25519.PublicKey)
+	newPub := priv.Public().(ed25519.PublicKey)
+	err = c.Store.Update(ctx, func(tx store.Tx) error {
+		var kept []OldKey
+		if raw, err := tx.Get(clientKey, metaBucket, []byte(oldKeysKey)); err == nil {
+			if err := json.Unmarshal(raw, &kept); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		kept = append(kept, OldKey{PublicKey: base64.StdEncoding.EncodeToString(oldPub), Fingerprint: Fingerprint(oldPub), RetiredAt: c.now().Format(time.RFC3339)})
+		raw, err := json.Marshal(kept)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(clientKey, metaBucket, []byte(oldKeysKey), raw); err != nil {
+			return err
+		}
+		_, err = c.AppendTx(tx, clientKey, "key.rotated", actorAccount, map[string]any{"old": Fingerprint(oldPub), "new": Fingerprint(newPub)})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := c.Store.PutSecret(ctx, clientKey, keySecret, priv.Seed()); err != nil {
+		return "", err
+	}
+	return Fingerprint(newPub), nil
+}
+
+// OldKeys lists the tenant's retired public keys, oldest first.
+func (c *Chain) OldKeys(ctx context.Context, clientKey string) ([]OldKey, error) {
+	var kept []OldKey
+	raw, err := c.Store.TenantGet(ctx, clientKey, metaBucket, []byte(oldKeysKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return kept, json.Unmarshal(raw, &kept)
 }
 
 // Recent returns up to limit events before seq (0: from the head), newest

@@ -170,3 +170,53 @@ func TestRecentPages(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyRotationAndKeptHeads(t *testing.T) {
+	c, st, raw := chainWithReview(t)
+	ctx := context.Background()
+	before, err := proof.Verify(raw, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := c.RotateKey(ctx, "t1", "admin-a")
+	if err != nil || fp == before.Fingerprint {
+		t.Fatalf("rotate: %s %v", fp, err)
+	}
+	old, err := c.OldKeys(ctx, "t1")
+	if err != nil || len(old) != 1 || old[0].Fingerprint != before.Fingerprint {
+		t.Fatalf("old keys %+v %v", old, err)
+	}
+	// Earlier evidence still verifies against the old key; new evidence
+	// is signed by the new one and covers the rotation.
+	if _, err := proof.Verify(raw, before.Fingerprint); err != nil {
+		t.Fatalf("old evidence: %v", err)
+	}
+	ev, err := c.Evidence(ctx, "t1", "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(ev)
+	rep, err := proof.Verify(again, fp)
+	if err != nil || !strings.Contains(string(again), `"kind":"key.rotated"`) {
+		t.Fatalf("new evidence: %+v %v", rep, err)
+	}
+	// The signed heads outlive the tenant's data.
+	tn, _ := st.Tenant(ctx, "t1")
+	tn.Installed, tn.SharedSecret, tn.UninstalledAt = false, "", time.Now().Add(-48*time.Hour)
+	if err := st.PutTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PurgeUninstalled(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Events(ctx, "t1", 1, 0); err == nil {
+		evs, _ := c.Events(ctx, "t1", 1, 0)
+		if len(evs) != 0 {
+			t.Fatal("the purge left the chain")
+		}
+	}
+	heads, err := st.ChainHeads(ctx, "t1")
+	if err != nil || len(heads) != 2 {
+		t.Fatalf("kept heads after the purge: %d %v", len(heads), err)
+	}
+}
