@@ -201,11 +201,24 @@ func (e *Executor) run(ctx context.Context, clientKey, id string) error {
 	if err != nil {
 		// The credential went away since the review started: every item
 		// not yet begun fails with the reason; begun ones wait for it.
+		// Items not begun fail with the reason; a removal that may have
+		// happened stays to be settled once a credential is back.
 		_, cerr := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
+			unsettled := false
 			for i := range r.Items {
-				if it := &r.Items[i]; it.Outcome == OutcomePending && !begun(it) {
+				it := &r.Items[i]
+				switch {
+				case it.Outcome == OutcomePending && !begun(it):
 					it.Outcome, it.Reason = OutcomeFailed, apperr.SafeMessage(err)
+				case it.Outcome == OutcomeUndoing:
+					it.Outcome, it.Reason = OutcomeUndoFailed, apperr.SafeMessage(err)
+				case it.Outcome == OutcomePending:
+					unsettled = true
 				}
+			}
+			if !unsettled && (r.State == StateExecuting || r.State == StateUndoing) {
+				at := e.Reviews.now()
+				r.State, r.FinishedAt = StatePartial, &at
 			}
 			return nil
 		})
