@@ -287,22 +287,17 @@ func begun(it *Item) bool {
 
 // setItem writes one item's change.
 func (e *Executor) setItem(ctx context.Context, clientKey, id string, i int, fn func(*Item)) error {
-	_, err := e.Reviews.change(ctx, clientKey, id, func(r *Review) error {
-		fn(&r.Items[i])
-		return nil
-	})
-	return err
+	return e.Reviews.changeItem(ctx, clientKey, id, i, fn)
 }
 
 // item frees one seat: check the account as it is now, remove the plan's
 // memberships one by one (intent and outcome recorded around each call),
 // verify, and put back what was removed if the plan cannot complete.
 func (e *Executor) item(ctx context.Context, cl Cleaner, clientKey, id string, i int, scannedAt time.Time) error {
-	r, err := e.Reviews.Get(ctx, clientKey, id)
+	r, it, err := e.Reviews.item(ctx, clientKey, id, i)
 	if err != nil {
 		return err
 	}
-	it := r.Items[i]
 	skip := func(reason string) error {
 		return e.setItem(ctx, clientKey, id, i, func(it *Item) { it.Outcome, it.Reason = OutcomeSkipped, reason })
 	}
@@ -425,11 +420,10 @@ func (e *Executor) remove(ctx context.Context, cl Cleaner, groupID, accountID st
 // compensate puts back the memberships an unfinished plan removed, so no
 // seat is left half-done, and records why.
 func (e *Executor) compensate(ctx context.Context, cl Cleaner, clientKey, id string, i int, why string) error {
-	r, err := e.Reviews.Get(ctx, clientKey, id)
+	_, it, err := e.Reviews.item(ctx, clientKey, id, i)
 	if err != nil {
 		return err
 	}
-	it := r.Items[i]
 	outcome, reason := OutcomeCompensated, why+"; the memberships removed before were put back."
 	for j, a := range it.Actions {
 		if a.State != ActRemoved && a.State != ActReadding {
@@ -507,11 +501,10 @@ func (e *Executor) Undo(ctx context.Context, clientKey, id string, only []Ask) (
 // undoItem re-adds an item's removed memberships, verified, and says in
 // words what it could not restore.
 func (e *Executor) undoItem(ctx context.Context, cl Cleaner, clientKey, id string, i int) error {
-	r, err := e.Reviews.Get(ctx, clientKey, id)
+	_, it, err := e.Reviews.item(ctx, clientKey, id, i)
 	if err != nil {
 		return err
 	}
-	it := r.Items[i]
 	cur, err := cl.Current(ctx, it.AccountID)
 	if err != nil {
 		return err

@@ -158,16 +158,46 @@ func key(id string) ([]byte, bool) {
 	return binary.BigEndian.AppendUint64(nil, n), true
 }
 
+// A review is stored as a header in the reviews bucket and one record per
+// item in itemsPrefix+id, keyed by the item's position: an execution
+// rewrites one item at a time, not the whole review.
+const itemsPrefix = "review-items-"
+
+func itemKey(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
+
+// put writes the header and every item.
 func put(tx store.Tx, clientKey string, r *Review) error {
 	k, _ := key(r.ID)
-	v, err := json.Marshal(r)
+	h := *r
+	h.Items = nil
+	v, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("review: encode: %w", err)
 	}
-	return tx.Put(clientKey, bucket, k, v)
+	if err := tx.Put(clientKey, bucket, k, v); err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(clientKey, itemsPrefix+r.ID); err != nil {
+		return err
+	}
+	for i := range r.Items {
+		if err := putItem(tx, clientKey, r.ID, i, &r.Items[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func get(tx store.Tx, clientKey, id string) (*Review, error) {
+func putItem(tx store.Tx, clientKey, id string, i int, it *Item) error {
+	v, err := json.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("review: encode item: %w", err)
+	}
+	return tx.Put(clientKey, itemsPrefix+id, itemKey(i), v)
+}
+
+// header reads a review without its items.
+func header(tx store.Tx, clientKey, id string) (*Review, error) {
 	k, ok := key(id)
 	if !ok {
 		return nil, notFound()
@@ -183,7 +213,77 @@ func get(tx store.Tx, clientKey, id string) (*Review, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return nil, fmt.Errorf("review: decode: %w", err)
 	}
+	r.Items = nil
 	return &r, nil
+}
+
+func getItem(tx store.Tx, clientKey, id string, i int) (Item, error) {
+	v, err := tx.Get(clientKey, itemsPrefix+id, itemKey(i))
+	if err != nil {
+		return Item{}, fmt.Errorf("review: item %d of review %s: %w", i, id, err)
+	}
+	var it Item
+	if err := json.Unmarshal(v, &it); err != nil {
+		return Item{}, fmt.Errorf("review: decode item: %w", err)
+	}
+	return it, nil
+}
+
+// get reads a review with its items.
+func get(tx store.Tx, clientKey, id string) (*Review, error) {
+	r, err := header(tx, clientKey, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Items = []Item{}
+	err = tx.Each(clientKey, itemsPrefix+id, nil, func(_, v []byte) error {
+		var it Item
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("review: decode item: %w", err)
+		}
+		r.Items = append(r.Items, it)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// item reads one item of a review with the review's header.
+func (s *Service) item(ctx context.Context, clientKey, id string, i int) (*Review, Item, error) {
+	var r *Review
+	var it Item
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if r, err = header(tx, clientKey, id); err != nil {
+			return err
+		}
+		it, err = getItem(tx, clientKey, id, i)
+		return err
+	})
+	return r, it, err
+}
+
+// changeItem applies fn to one item in one transaction, and records it.
+func (s *Service) changeItem(ctx context.Context, clientKey, id string, i int, fn func(*Item)) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		r, err := header(tx, clientKey, id)
+		if err != nil {
+			return err
+		}
+		it, err := getItem(tx, clientKey, id, i)
+		if err != nil {
+			return err
+		}
+		r.Items = []Item{it}
+		before := snap(r)
+		fn(&r.Items[0])
+		if err := s.record(tx, clientKey, before, r); err != nil {
+			return err
+		}
+		return putItem(tx, clientKey, id, i, &r.Items[0])
+	})
 }
 
 func notFound() error {
