@@ -261,7 +261,13 @@ func demoAppURL(t *testing.T, open string) string {
 // AP.context.getToken does.
 func (b *browser) api(appURL, path string, out any) {
 	b.t.Helper()
-	resp, err := http.Get(b.site + "/host/context-token?app=io.seatlens.app&user=" + url.QueryEscape(sitesim.DefaultScenario().AdminAccountID))
+	b.apiAs(sitesim.DefaultScenario().AdminAccountID, appURL, path, out)
+}
+
+// apiAs is api as another admin.
+func (b *browser) apiAs(who, appURL, path string, out any) {
+	b.t.Helper()
+	resp, err := http.Get(b.site + "/host/context-token?app=io.seatlens.app&user=" + url.QueryEscape(who))
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	}
 
 	// The simulated site first: the app must be configured with its keys.
-	site, err := sitesim.NewSite(sitesim.Generate(users, seed))
+	site, err := sitesim.NewSite(demoScenario(users, seed))
 	if err != nil {
 		return err
 	}
@@ -142,6 +142,17 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		<-done
 		return fmt.Errorf("demo: %w", err)
 	}
+	// Four eyes: the second admin approves and executes.
+	set, err := a.Tenancy().Settings(ctx, inst.ClientKey)
+	if err == nil {
+		set.Approvers = []string{DemoApprover}
+		err = a.Tenancy().PutSettings(ctx, inst.ClientKey, set)
+	}
+	if err != nil {
+		stop()
+		<-done
+		return fmt.Errorf("demo: %w", err)
+	}
 	// The first page load has findings: the scan the install queued ran
 	// before the key and the app token were there, so the site is scanned
 	// again with every credential before the page is offered.
@@ -210,4 +221,19 @@ func waitScan(ctx context.Context, q *scan.Queue, clientKey, id string, mustSucc
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// DemoApprover is the demo site's second admin, the approver of its
+// reviews: the host page's user switcher offers both admins, so that one
+// can submit and the other approve.
+const DemoApprover = "5b10a2844c20165700ede2aa"
+
+// demoScenario is a generated site with a second site admin.
+func demoScenario(users int, seed uint64) sitesim.Scenario {
+	sc := sitesim.Generate(users, seed)
+	sc.Users = append(sc.Users, sitesim.User{AccountID: DemoApprover, AccountType: sitesim.AccountAtlassian, Active: true,
+		Status: "active", ClaimStatus: "managed", ManagementSource: "invited", DisplayName: "Sam Approver",
+		Email: "sam@seatlens-sim.example", TimeZone: "Europe/Dublin", Locale: "en_IE"})
+	sc.Members[sitesim.GroupSiteAdmins] = append(sc.Members[sitesim.GroupSiteAdmins], DemoApprover)
+	return sc
 }

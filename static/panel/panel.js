@@ -5,6 +5,7 @@ import { flag } from "./ui.js";
 import { overview } from "./overview.js";
 import { seatsView } from "./seats.js";
 import { userView } from "./user.js";
+import { reviewsView, reviewView } from "./reviews.js";
 
 const CDN = "https://connect-cdn.atl-paas.net/all.js";
 
@@ -51,7 +52,7 @@ async function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = hash.split("?");
   const params = new URLSearchParams(qs || "");
-  const tab = path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
+  const tab = path.startsWith("/reviews") ? "reviews" : path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
   for (const a of document.querySelectorAll(".tab")) {
     a.classList.toggle("tab-selected", a.dataset.tab === tab);
     if (a.dataset.tab === tab) a.setAttribute("aria-current", "page");
@@ -59,7 +60,11 @@ async function route() {
   }
   const root = view();
   try {
-    if (path.startsWith("/users/")) {
+    if (path.startsWith("/reviews/")) {
+      await reviewView(root, decodeURIComponent(path.slice("/reviews/".length)));
+    } else if (path.startsWith("/reviews")) {
+      await reviewsView(root);
+    } else if (path.startsWith("/users/")) {
       await userView(root, decodeURIComponent(path.slice("/users/".length)), params);
     } else if (path.startsWith("/seats")) {
       await seatsView(root, params);
@@ -111,7 +116,7 @@ function pushHostState() {
 
 loadAP().then(async () => {
   const state = await hostState();
-  if (!location.hash && /^\/(seats|users\/)/.test(state)) history.replaceState(null, "", "#" + state);
+  if (!location.hash && /^\/(seats|users\/|reviews)/.test(state)) history.replaceState(null, "", "#" + state);
   window.addEventListener("hashchange", () => {
     pushHostState();
     route();

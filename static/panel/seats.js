@@ -2,7 +2,7 @@
 // cursor paging. The filters are the hash's query, so a view can be sent
 // to another admin; the page's cursors are kept in the hash too.
 import { api, query } from "./api.js";
-import { el, verdictLozenge, date, number, skeleton, emptyState, VERDICTS, CLASSES } from "./ui.js";
+import { el, verdictLozenge, date, number, skeleton, emptyState, flag, VERDICTS, CLASSES } from "./ui.js";
 import { navigate } from "./panel.js";
 
 const FILTERS = ["product", "verdict", "account", "inactive", "billable", "reason", "warning", "group", "q", "sort"];
@@ -110,7 +110,34 @@ function results(page, params) {
       el("a", { class: "button", href: "#/seats" }, "Clear filters"));
   }
   const back = encodeURIComponent(location.hash);
+  const selected = new Map();
+  const count = el("span", { class: "subtle", id: "selected-count" }, "No seat selected");
+  const title = el("input", { type: "text", id: "review-title", "aria-label": "Title of the new review", value: "Cleanup " + new Date().toISOString().slice(0, 10) });
+  const create = el("button", { class: "button button-primary", type: "button", id: "create-review", disabled: true, onclick: async () => {
+    create.disabled = true;
+    try {
+      const r = await api("reviews", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ title: title.value, items: [...selected.values()] }) });
+      navigate("#/reviews/" + encodeURIComponent(r.id));
+    } catch (e) {
+      create.disabled = false;
+      flag("The review was not created", e.message, "error");
+    }
+  } }, "Create review");
+  const pick = (s, box) => {
+    const k = s.accountId + "|" + s.product;
+    if (box.checked) selected.set(k, { accountId: s.accountId, product: s.product });
+    else selected.delete(k);
+    count.textContent = selected.size ? selected.size + " selected" : "No seat selected";
+    create.disabled = selected.size === 0;
+  };
   const rows = page.seats.map((s) => el("tr", {},
+    el("td", { class: "pick" }, s.verdict === "removable" && s.planSteps > 0
+      ? (() => {
+        const box = el("input", { type: "checkbox", "aria-label": "Select " + (s.displayName || s.accountId) + ", " + productName(s.product) });
+        box.addEventListener("change", () => pick(s, box));
+        return box;
+      })() : null),
     el("th", { scope: "row" },
       el("a", { href: "#/users/" + encodeURIComponent(s.accountId) + "?back=" + back }, s.displayName || s.accountId),
       s.email ? el("div", { class: "subtle small" }, s.email) : null),
@@ -135,9 +162,10 @@ function results(page, params) {
     here ? el("a", { class: "button", href: to(prev[prev.length - 1] === "-" ? "" : prev[prev.length - 1] || "", prev.slice(0, -1)) }, "Previous") : null,
     page.next ? el("a", { class: "button", href: to(page.next, [...prev, here || "-"]) }, "Next") : null);
   return el("div", {},
+    el("div", { class: "review-bar", role: "region", "aria-label": "New review" }, count, title, create),
     el("table", { class: "table seats" },
       el("caption", { class: "visually-hidden" }, "Seats, " + number(page.total) + " matching"),
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Account"), el("th", { scope: "col" }, "Product"),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Select")), el("th", { scope: "col" }, "Account"), el("th", { scope: "col" }, "Product"),
         el("th", { scope: "col" }, "Verdict"), el("th", { scope: "col" }, "Last active"), el("th", { scope: "col" }, "Why"))),
       el("tbody", {}, rows)),
     nav);

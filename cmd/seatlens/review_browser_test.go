@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/seatlens/seatlens/app/proof"
+	"github.com/seatlens/seatlens/app/review"
+	"github.com/seatlens/seatlens/app/sitesim"
+)
+
+// TestReviewCycleInBrowser: on the demo, admin A selects three removable
+// seats, creates a review and submits it, and cannot approve it; admin B
+// (the host page's user switcher) approves and runs it; the site's
+// memberships changed as planned; the evidence verifies; undo restores
+// one seat.
+func TestReviewCycleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Chromium")
+	}
+	chromiumPath(t)
+	open := startDemo(t, "--users", "300")
+	appURL := demoAppURL(t, open)
+	b := newBrowser(t, open+"#!"+url.QueryEscape("/seats?verdict=removable"), appURL)
+	adminA := sitesim.DefaultScenario().AdminAccountID
+
+	// A selects three removable seats and creates a review.
+	b.wait("table.seats td.pick input")
+	var picked int
+	if err := b.eval(`(() => { const boxes = [...document.querySelectorAll("td.pick input")].slice(0, 3); boxes.forEach(b => b.click()); return boxes.length })()`, &picked); err != nil || picked != 3 {
+		t.Fatalf("selected %d seats: %v", picked, err)
+	}
+	b.until("#selected-count", func(s []string) bool { return len(s) == 1 && s[0] == "3 selected" })
+	b.shot("review-select")
+	b.press("#create-review")
+	b.until(".review-actions button", func(s []string) bool { return len(s) > 0 && s[0] == "Submit for approval" })
+	var hash string
+	if err := b.eval(`location.hash`, &hash); err != nil || !strings.HasPrefix(hash, "#/reviews/") {
+		t.Fatalf("not on the review: %q %v", hash, err)
+	}
+	id := strings.TrimPrefix(hash, "#/reviews/")
+	b.press(".review-actions .button-primary")
+	b.until(".user-header .lozenge", func(s []string) bool { return len(s) > 0 && strings.EqualFold(s[0], "Waiting for approval") })
+	var disabled bool
+	if err := b.eval(`document.querySelector(".review-actions button").disabled`, &disabled); err != nil || !disabled {
+		t.Fatalf("A may approve their own review: %v", err)
+	}
+	b.until("#why-approve", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "another admin") })
+	b.shot("review-submitted")
+
+	// B, through the host page's user switcher, approves and runs it.
+	u, _ := url.Parse(open)
+	q := u.Query()
+	q.Set("user", DemoApprover)
+	u.RawQuery = q.Encode()
+	b.run(chromedp.Navigate(u.String() + "#!" + url.QueryEscape("/reviews/"+id)))
+	b.until(".review-actions button", func(s []string) bool { return len(s) > 0 && s[0] == "Approve" })
+	b.press(".review-actions .button-primary")
+	b.until(".review-actions button", func(s []string) bool { return len(s) > 0 && s[0] == "Remove the memberships" })
+	b.press(".review-actions .button-primary")
+	b.until(".user-header .lozenge", func(s []string) bool { return len(s) > 0 && (strings.EqualFold(s[0], "Done") || strings.EqualFold(s[0], "Partly done")) })
+	b.shot("review-done")
+
+	var r review.Review
+	b.apiAs(DemoApprover, appURL, "reviews/"+id, &r)
+	if r.State != review.StateDone || r.SubmittedBy != adminA || r.ApprovedBy != DemoApprover || len(r.Items) != 3 {
+		t.Fatalf("review %s, submitted by %s, approved by %s, %d items", r.State, r.SubmittedBy, r.ApprovedBy, len(r.Items))
+	}
+	// The site: each account is out of its plan's groups.
+	for _, it := range r.Items {
+		groups := orgGroupsOf(t, b.site, it.AccountID)
+		for _, p := range it.Plan {
+			if groups[p.GroupID] {
+				t.Errorf("%s is still in %s", it.AccountID, p.GroupName)
+			}
+		}
+	}
+
+	// The evidence verifies.
+	file := filepath.Join(t.TempDir(), "evidence.json")
+	resp, err := http.Get(b.site + "/host/context-token?app=io.seatlens.app&user=" + DemoApprover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", appURL+"/api/v1/reviews/"+id+"/evidence.json", nil)
+	req.Header.Set("Authorization", "JWT "+tok.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	os.WriteFile(file, raw, 0o600)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"verify", file}, &out, &out, os.Getenv); err != nil {
+		t.Fatalf("seatlens verify: %v", err)
+	}
+	if _, err := proof.Verify(raw, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// Undo restores one seat.
+	b.press("table tbody td .button-subtle")
+	b.until("table tbody td .lozenge", func(s []string) bool {
+		n := 0
+		for _, v := range s {
+			if strings.EqualFold(v, "Undone") {
+				n++
+			}
+		}
+		return n == 1
+	})
+	b.shot("review-undone")
+	b.apiAs(DemoApprover, appURL, "reviews/"+id, &r)
+	undone := 0
+	for _, it := range r.Items {
+		if it.Outcome == review.OutcomeUndone {
+			undone++
+			groups := orgGroupsOf(t, b.site, it.AccountID)
+			for _, p := range it.Plan {
+				if !groups[p.GroupID] {
+					t.Errorf("undo did not put %s back into %s", it.AccountID, p.GroupName)
+				}
+			}
+		}
+	}
+	if undone != 1 {
+		t.Fatalf("%d seats undone, want 1", undone)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.console) > 0 {
+		t.Errorf("the console logged errors:\n%s", strings.Join(b.console, "\n"))
+	}
+}
+
+// orgGroupsOf reads an account's groups from the simulated site's
+// Organizations API.
+func orgGroupsOf(t *testing.T, site, accountID string) map[string]bool {
+	t.Helper()
+	body := `{"accountIds":["` + accountID + `"],"expand":["groups"]}`
+	req, _ := http.NewRequest("POST", site+"/admin/v2/orgs/"+sitesim.DefaultOrgID+"/directories/-/users/search", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+sitesim.DefaultOrgKey)
+	req.Header.Set("Content-Type", "application/json")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []struct {
+			Groups []struct{ ID string }
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	groups := map[string]bool{}
+	for _, u := range out.Data {
+		for _, g := range u.Groups {
+			groups[g.ID] = true
+		}
+	}
+	return groups
+}
