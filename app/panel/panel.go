@@ -501,6 +501,7 @@ type Proof interface {
 	Append(ctx context.Context, clientKey, kind, actorAccount string, data map[string]any) (proof.Event, error)
 	Recent(ctx context.Context, clientKey string, before int64, limit int) ([]proof.Event, int64, error)
 	Refs(ctx context.Context, clientKey string, accountIDs []string) (map[string]string, error)
+	KeyFingerprint(ctx context.Context, clientKey string) (string, error)
 }
 
 // record appends a settings or credential change to the proof chain.
@@ -871,10 +872,15 @@ func (a *API) activity(c echo.Context) error {
 	if err != nil {
 		return apperr.E(op, apperr.Unavailable, "", err)
 	}
+	fp, err := a.Proof.KeyFingerprint(c.Request().Context(), principal(c).ClientKey)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
 	out := struct {
 		Events []proof.Event `json:"events"`
 		Next   string        `json:"next,omitempty"`
-	}{Events: events}
+		Key    string        `json:"keyFingerprint"`
+	}{Events: events, Key: fp}
 	if next > 0 {
 		out.Next = strconv.FormatInt(next, 10)
 	}

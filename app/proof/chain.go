@@ -339,3 +339,12 @@ func (c *Chain) Recent(ctx context.Context, clientKey string, before int64, limi
 	})
 	return out, next, err
 }
+
+// KeyFingerprint is the fingerprint of the tenant's current signing key.
+func (c *Chain) KeyFingerprint(ctx context.Context, clientKey string) (string, error) {
+	priv, err := c.key(ctx, clientKey)
+	if err != nil {
+		return "", err
+	}
+	return Fingerprint(priv.Public().(ed25519.PublicKey)), nil
+}

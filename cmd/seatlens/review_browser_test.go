@@ -141,6 +141,30 @@ func TestReviewCycleInBrowser(t *testing.T) {
 	if undone != 1 {
 		t.Fatalf("%d seats undone, want 1", undone)
 	}
+	// The activity: the chain, checked in the browser, with the key the
+	// evidence was signed with.
+	var ev proof.Evidence
+	json.Unmarshal(raw, &ev)
+	b.press(`.tab[data-tab="activity"]`)
+	b.wait("#verify-chain")
+	b.press("#verify-chain")
+	b.until("#verify-result", func(s []string) bool { return len(s) == 1 && strings.HasPrefix(s[0], "Verified") })
+	if got := b.texts("#verify-result")[0]; !strings.Contains(got, ev.Signed.KeyID) {
+		t.Errorf("the browser's check names another key: %q, evidence %s", got, ev.Signed.KeyID)
+	}
+	b.shot("activity")
+	if err := b.eval(`(() => { const s = document.querySelector("#f-kind"); s.value = "review"; s.dispatchEvent(new Event("change")); return true })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.until("table tbody td .lozenge", func(s []string) bool {
+		for _, v := range s {
+			if !strings.HasPrefix(strings.ToLower(v), "review.") {
+				return false
+			}
+		}
+		return len(s) > 0
+	})
+
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.console) > 0 {

@@ -6,6 +6,7 @@ import { overview } from "./overview.js";
 import { seatsView } from "./seats.js";
 import { userView } from "./user.js";
 import { reviewsView, reviewView } from "./reviews.js";
+import { activityView } from "./activity.js";
 
 const CDN = "https://connect-cdn.atl-paas.net/all.js";
 
@@ -52,7 +53,7 @@ async function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = hash.split("?");
   const params = new URLSearchParams(qs || "");
-  const tab = path.startsWith("/reviews") ? "reviews" : path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
+  const tab = path.startsWith("/activity") ? "activity" : path.startsWith("/reviews") ? "reviews" : path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
   for (const a of document.querySelectorAll(".tab")) {
     a.classList.toggle("tab-selected", a.dataset.tab === tab);
     if (a.dataset.tab === tab) a.setAttribute("aria-current", "page");
@@ -60,7 +61,9 @@ async function route() {
   }
   const root = view();
   try {
-    if (path.startsWith("/reviews/")) {
+    if (path.startsWith("/activity")) {
+      await activityView(root, params);
+    } else if (path.startsWith("/reviews/")) {
       await reviewView(root, decodeURIComponent(path.slice("/reviews/".length)));
     } else if (path.startsWith("/reviews")) {
       await reviewsView(root);
@@ -116,7 +119,7 @@ function pushHostState() {
 
 loadAP().then(async () => {
   const state = await hostState();
-  if (!location.hash && /^\/(seats|users\/|reviews)/.test(state)) history.replaceState(null, "", "#" + state);
+  if (!location.hash && /^\/(seats|users\/|reviews|activity)/.test(state)) history.replaceState(null, "", "#" + state);
   window.addEventListener("hashchange", () => {
     pushHostState();
     route();
