@@ -201,3 +201,54 @@ func orgGroupsOf(t *testing.T, site, accountID string) map[string]bool {
 	}
 	return groups
 }
+
+// TestSettingsInBrowser: a wrong value is refused with the server's
+// message next to its field; a good one is saved; the org key is checked
+// before it is kept, and never shown.
+func TestSettingsInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Chromium")
+	}
+	chromiumPath(t)
+	open := startDemo(t, "--users", "120")
+	appURL := demoAppURL(t, open)
+	b := newBrowser(t, open+"#!"+url.QueryEscape("/settings"), appURL)
+	b.wait("#s-inactiveDays")
+	set := func(sel, value string) {
+		q, _ := json.Marshal(value)
+		if err := b.eval(`(() => { const i = document.querySelector("`+sel+`"); i.value = `+string(q)+`; return true })()`, new(bool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit := func(form string) {
+		if err := b.eval(`(() => { document.querySelector("`+form+`").requestSubmit(); return true })()`, new(bool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("#s-inactiveDays", "5000")
+	submit("form[aria-labelledby=rules-h]")
+	b.until("#s-inactiveDays-error", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "inactiveDays") })
+	b.shot("settings-error")
+	set("#s-inactiveDays", "45")
+	submit("form[aria-labelledby=rules-h]")
+	var saved struct{ InactiveDays int }
+	for deadline := time.Now().Add(10 * time.Second); saved.InactiveDays != 45 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b.apiAs(sitesim.DefaultScenario().AdminAccountID, appURL, "settings", &saved)
+	}
+	if saved.InactiveDays != 45 {
+		t.Fatalf("inactive days saved as %d", saved.InactiveDays)
+	}
+	// A wrong key is refused in Atlassian's words, next to the key.
+	b.wait("#s-key")
+	set("#s-key", "not-a-key")
+	submit("form[aria-labelledby=org-h]")
+	b.until("#s-key-error", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "refused") })
+	set("#s-key", sitesim.DefaultOrgKey)
+	submit("form[aria-labelledby=org-h]")
+	b.until("#org-status", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "Connected to organisation "+sitesim.DefaultOrgID) })
+	var page string
+	if err := b.eval(`document.documentElement.outerHTML`, &page); err != nil || strings.Contains(page, sitesim.DefaultOrgKey) {
+		t.Fatalf("the page shows the key: %v", err)
+	}
+	b.shot("settings")
+}

@@ -7,6 +7,7 @@ import { seatsView } from "./seats.js";
 import { userView } from "./user.js";
 import { reviewsView, reviewView } from "./reviews.js";
 import { activityView } from "./activity.js";
+import { settingsView } from "./settings.js";
 
 const CDN = "https://connect-cdn.atl-paas.net/all.js";
 
@@ -53,7 +54,7 @@ async function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = hash.split("?");
   const params = new URLSearchParams(qs || "");
-  const tab = path.startsWith("/activity") ? "activity" : path.startsWith("/reviews") ? "reviews" : path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
+  const tab = path.startsWith("/settings") ? "settings" : path.startsWith("/activity") ? "activity" : path.startsWith("/reviews") ? "reviews" : path.startsWith("/seats") || path.startsWith("/users/") ? "seats" : "overview";
   for (const a of document.querySelectorAll(".tab")) {
     a.classList.toggle("tab-selected", a.dataset.tab === tab);
     if (a.dataset.tab === tab) a.setAttribute("aria-current", "page");
@@ -61,7 +62,9 @@ async function route() {
   }
   const root = view();
   try {
-    if (path.startsWith("/activity")) {
+    if (path.startsWith("/settings")) {
+      await settingsView(root);
+    } else if (path.startsWith("/activity")) {
       await activityView(root, params);
     } else if (path.startsWith("/reviews/")) {
       await reviewView(root, decodeURIComponent(path.slice("/reviews/".length)));
@@ -119,7 +122,8 @@ function pushHostState() {
 
 loadAP().then(async () => {
   const state = await hostState();
-  if (!location.hash && /^\/(seats|users\/|reviews|activity)/.test(state)) history.replaceState(null, "", "#" + state);
+  if (!location.hash && new URLSearchParams(location.search).get("view") === "settings") history.replaceState(null, "", "#/settings");
+  if (!location.hash && /^\/(seats|users\/|reviews|activity|settings)/.test(state)) history.replaceState(null, "", "#" + state);
   window.addEventListener("hashchange", () => {
     pushHostState();
     route();

@@ -1,0 +1,131 @@
+// Settings: the cleanup rules, the org key (write-only), the admin CSV,
+// and the manual holds. Every change is validated by the server, whose
+// message is shown next to the field it names, and recorded in the
+// activity.
+import { api, ApiError } from "./api.js";
+import { el, dateTime, flag, skeleton } from "./ui.js";
+import { resize } from "./panel.js";
+
+// fieldOf finds which field an error message names.
+function fieldOf(message, fields) {
+  return fields.find((f) => message.includes(f)) || "";
+}
+
+function field(id, label, input, help) {
+  return el("div", { class: "field settings-field" }, el("label", { for: id }, label), input,
+    help ? el("div", { class: "subtle small" }, help) : null, el("div", { class: "field-error", id: id + "-error", role: "alert" }));
+}
+
+function showError(root, id, message) {
+  for (const e of root.querySelectorAll(".field-error")) e.textContent = "";
+  const box = root.querySelector("#" + id + "-error");
+  if (box) box.textContent = message;
+  else flag("Not saved", message, "error");
+}
+
+export async function settingsView(root) {
+  root.replaceChildren(skeleton(6));
+  const [set, status] = await Promise.all([api("settings"), api("status")]);
+  let products = [];
+  try {
+    const latest = await api("scans/latest");
+    products = (latest.summary && latest.summary.products) || [];
+  } catch (e) {
+    // no scan yet: prices can be set once products are known
+  }
+
+  // Rules.
+  const days = el("input", { type: "number", id: "s-inactiveDays", min: 1, max: 3650, value: set.inactiveDays });
+  const schedule = el("select", { id: "s-schedule" }, ["daily", "weekly", "off"].map((v) => el("option", { value: v, selected: v === set.schedule ? true : null }, v)));
+  const approvers = el("input", { type: "text", id: "s-approvers", value: (set.approvers || []).join(", "), placeholder: "Account IDs, comma-separated" });
+  const prices = products.map((p) => field("s-price-" + p.key, p.name + " (a seat a month)",
+    el("input", { type: "number", id: "s-price-" + p.key, min: 0, step: "0.01", value: set.seatPrices && set.seatPrices[p.key] !== undefined ? set.seatPrices[p.key] : "", "data-key": p.key })));
+  const rules = el("form", { class: "card settings", "aria-labelledby": "rules-h", novalidate: true },
+    el("h2", { id: "rules-h" }, "Cleanup rules"),
+    field("s-inactiveDays", "Inactive after (days)", days, "A seat unused this long is removable, unless something holds it."),
+    field("s-schedule", "Rescan", schedule),
+    field("s-approvers", "Approvers", approvers, "Only these admins approve and run reviews; empty: any other admin."),
+    prices,
+    el("button", { class: "button button-primary", type: "submit" }, "Save rules"));
+  rules.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const seatPrices = {};
+    for (const input of rules.querySelectorAll("input[data-key]")) {
+      if (input.value !== "") seatPrices[input.dataset.key] = Number(input.value);
+    }
+    const next = Object.assign({}, set, {
+      inactiveDays: Number(days.value), schedule: schedule.value, seatPrices,
+      approvers: approvers.value.split(",").map((s) => s.trim()).filter(Boolean),
+    });
+    try {
+      await api("settings", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(next) });
+      flag("Rules saved", "The next scan uses them.", "success");
+      settingsView(root).then(resize);
+    } catch (err) {
+      const f = fieldOf(err.message, ["inactiveDays", "schedule", "approvers", "seatPrices", "manualHolds"]);
+      showError(rules, f ? "s-" + (f === "seatPrices" ? "inactiveDays" : f) : "", err.message);
+    }
+  });
+
+  // The org key.
+  const k = status.orgKey || {};
+  const orgId = el("input", { type: "text", id: "s-orgId", value: k.orgId || "", autocomplete: "off" });
+  const key = el("input", { type: "password", id: "s-key", autocomplete: "off", placeholder: k.present ? "A key is stored; enter a new one to replace it" : "" });
+  const orgForm = el("form", { class: "card settings", "aria-labelledby": "org-h" },
+    el("h2", { id: "org-h" }, "Organizations API key"),
+    el("p", { class: "subtle", id: "org-status" }, k.present ? "Connected to organisation " + k.orgId + ", checked " + dateTime(k.checkedAt) + "." : "No key: Confluence, last-active dates, synced groups and direct roles stay unknown, and nothing is removable."),
+    field("s-orgId", "Organisation ID", orgId, "admin.atlassian.com › Settings › API keys shows it with the key."),
+    field("s-key", "API key", key, "Checked with one call before it is stored, sealed; never shown again."),
+    el("div", { class: "review-actions" },
+      el("button", { class: "button button-primary", type: "submit" }, "Check and save the key"),
+      k.present ? el("button", { class: "button", type: "button", onclick: async () => {
+        await api("org-key", { method: "DELETE" });
+        flag("Key forgotten", "Scans now run without it.", "success");
+        settingsView(root).then(resize);
+      } }, "Forget the key") : null));
+  orgForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api("org-key", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ orgId: orgId.value.trim(), key: key.value }) });
+      flag("Key saved", "The next scan reads the Organizations API.", "success");
+      settingsView(root).then(resize);
+    } catch (err) {
+      showError(orgForm, err.message.startsWith("orgId") ? "s-orgId" : "s-key", err.message);
+    }
+  });
+
+  // The admin CSV.
+  const date = el("input", { type: "date", id: "s-csvDate" });
+  const file = el("input", { type: "file", id: "s-csvFile", accept: ".csv,text/csv" });
+  const csvForm = el("form", { class: "card settings", "aria-labelledby": "csv-h" },
+    el("h2", { id: "csv-h" }, "Activity without an org key"),
+    el("p", { class: "subtle" }, "Atlassian Administration › Directory › Users › Export users gives a CSV with each person's last activity per product."),
+    field("s-csvFile", "Export users CSV", file), field("s-csvDate", "Exported on", date),
+    el("button", { class: "button", type: "submit" }, "Upload"));
+  csvForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!file.files[0]) return showError(csvForm, "s-csvFile", "Choose the exported file.");
+    try {
+      const up = await api("activity-csv?date=" + encodeURIComponent(date.value), { method: "POST", headers: { "Content-Type": "text/csv" }, body: file.files[0] });
+      flag("CSV uploaded", up.accounts + " accounts; the next scan uses it.", "success");
+    } catch (err) {
+      showError(csvForm, err.message.startsWith("date") ? "s-csvDate" : "s-csvFile", err.message);
+    }
+  });
+
+  // Manual holds.
+  const holds = el("section", { class: "card", "aria-labelledby": "holds-h" }, el("h2", { id: "holds-h" }, "Manual holds"),
+    (set.manualHolds || []).length === 0 ? el("p", { class: "subtle" }, "None. Excluding a seat from a review with “hold” adds one.")
+      : el("table", { class: "table" }, el("tbody", {}, set.manualHolds.map((h, i) => el("tr", {},
+        el("td", { class: "mono small" }, h.accountId), el("td", {}, (h.products || []).join(", ") || "all products"), el("td", {}, h.reason),
+        el("td", {}, h.expires ? "until " + dateTime(h.expires) : "no end"),
+        el("td", {}, el("button", { class: "button button-subtle", type: "button", onclick: async () => {
+          const next = Object.assign({}, set, { manualHolds: set.manualHolds.filter((_, j) => j !== i) });
+          await api("settings", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(next) });
+          settingsView(root).then(resize);
+        } }, "Remove")))))));
+
+  root.replaceChildren(rules, orgForm, csvForm, holds);
+}
+
+export { ApiError };
