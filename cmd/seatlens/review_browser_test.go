@@ -69,7 +69,9 @@ func TestReviewCycleInBrowser(t *testing.T) {
 	b.press(".review-actions .button-primary")
 	b.until(".review-actions button", func(s []string) bool { return len(s) > 0 && s[0] == "Remove the memberships" })
 	b.press(".review-actions .button-primary")
-	b.until(".user-header .lozenge", func(s []string) bool { return len(s) > 0 && (strings.EqualFold(s[0], "Done") || strings.EqualFold(s[0], "Partly done")) })
+	b.until(".user-header .lozenge", func(s []string) bool {
+		return len(s) > 0 && (strings.EqualFold(s[0], "Done") || strings.EqualFold(s[0], "Partly done"))
+	})
 	b.shot("review-done")
 
 	var r review.Review
@@ -245,7 +247,9 @@ func TestSettingsInBrowser(t *testing.T) {
 	b.until("#s-key-error", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "refused") })
 	set("#s-key", sitesim.DefaultOrgKey)
 	submit("form[aria-labelledby=org-h]")
-	b.until("#org-status", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "Connected to organisation "+sitesim.DefaultOrgID) })
+	b.until("#org-status", func(s []string) bool {
+		return len(s) == 1 && strings.Contains(s[0], "Connected to organisation "+sitesim.DefaultOrgID)
+	})
 	var page string
 	if err := b.eval(`document.documentElement.outerHTML`, &page); err != nil || strings.Contains(page, sitesim.DefaultOrgKey) {
 		t.Fatalf("the page shows the key: %v", err)
