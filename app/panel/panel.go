@@ -309,6 +309,9 @@ func (a *API) postActivityCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := a.record(c, "activity-csv.uploaded", map[string]any{"date": up.Date, "accounts": up.Accounts, "bytes": up.Bytes}); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, up)
 }
 
