@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 )
 
 // Jira Cloud platform REST v3 (billing-model.md §5), on the site's base
@@ -249,4 +250,20 @@ func (c *Client) HasGlobalPermission(ctx context.Context, accountID, permission 
 		return false, &ShapeError{Path: "globalPermissions", Msg: "is missing"}
 	}
 	return slices.Contains(out.GlobalPermissions, permission), nil
+}
+
+// FindUsers returns up to limit accounts whose name or e-mail matches
+// query (GET /rest/api/3/user/search, which a Connect JWT may call):
+// how an admin picks a person by name.
+func (c *Client) FindUsers(ctx context.Context, query string, limit int) ([]User, error) {
+	r := request{op: "findUsers", method: http.MethodGet, path: "/rest/api/3/user/search", idempotent: true,
+		query: url.Values{"query": {query}, "maxResults": {strconv.Itoa(limit)}}}
+	var out list[User, atRoot]
+	if err := c.do(ctx, r, &out); err != nil {
+		return nil, err
+	}
+	if err := out.need(); err != nil {
+		return nil, fmt.Errorf("atlassian: %s %s (%s): %w", r.method, r.path, r.op, err)
+	}
+	return out.Items, nil
 }

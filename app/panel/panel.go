@@ -41,6 +41,7 @@ type Tenancy interface {
 	PutSettings(ctx context.Context, clientKey string, s tenancy.Settings) error
 	PutActivityCSV(ctx context.Context, clientKey string, date time.Time, body []byte) (tenancy.ActivityUpload, error)
 	IsJiraAdmin(ctx context.Context, clientKey, accountID string) (bool, error)
+	FindPeople(ctx context.Context, clientKey, query string) ([]tenancy.Person, error)
 }
 
 // Scans is the scan queue (scan.Queue).
@@ -97,6 +98,7 @@ func (a *API) Register(g *echo.Group) {
 	v1.GET("/scans/:id/diff", a.diff)
 	v1.GET("/seats", a.seats)
 	v1.GET("/users/:accountId", a.user)
+	v1.GET("/people", a.people)
 	if a.Reviews != nil {
 		a.registerReviews(v1)
 	}
@@ -888,4 +890,19 @@ func (a *API) activity(c echo.Context) error {
 		out.Next = strconv.FormatInt(next, 10)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// people finds accounts of the site by name or e-mail (at least two
+// characters), for picking approvers: {"people": [{accountId, displayName}]}.
+func (a *API) people(c echo.Context) error {
+	const op = "panel.people"
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if len([]rune(q)) < 2 || len(q) > 100 {
+		return apperr.WithCode(op, apperr.Invalid, "bad-request", "q: 2 to 100 characters of a name or an e-mail", nil)
+	}
+	found, err := a.Tenancy.FindPeople(c.Request().Context(), principal(c).ClientKey, q)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "Jira could not be searched; try again.", err)
+	}
+	return c.JSON(http.StatusOK, map[string][]tenancy.Person{"people": found})
 }

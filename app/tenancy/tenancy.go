@@ -505,3 +505,33 @@ func (s *Service) activity(ctx context.Context, clientKey string) (*scan.Activit
 	}
 	return &scan.ActivityCSV{Export: exp, Date: date, Name: "export-users.csv"}, nil
 }
+
+// Person is an account an admin can pick by name.
+type Person struct {
+	AccountID   string `json:"accountId"`
+	DisplayName string `json:"displayName"`
+}
+
+// FindPeople searches the tenant's site for people by name or e-mail,
+// with the Connect JWT (Jira's user search): how Settings picks approvers.
+func (s *Service) FindPeople(ctx context.Context, clientKey, query string) ([]Person, error) {
+	t, err := s.installed(ctx, clientKey)
+	if err != nil {
+		return nil, err
+	}
+	jira, err := s.jira(t, s.transport(), true)
+	if err != nil {
+		return nil, err
+	}
+	users, err := jira.FindUsers(ctx, query, 20)
+	if err != nil {
+		return nil, err
+	}
+	out := []Person{}
+	for _, u := range users {
+		if u.AccountType == billing.AccountAtlassian && u.Active {
+			out = append(out, Person{AccountID: u.AccountID, DisplayName: atlassian.Printable(u.DisplayName)})
+		}
+	}
+	return out, nil
+}

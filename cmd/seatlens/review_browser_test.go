@@ -240,6 +240,29 @@ func TestSettingsInBrowser(t *testing.T) {
 	if saved.InactiveDays != 45 {
 		t.Fatalf("inactive days saved as %d", saved.InactiveDays)
 	}
+	// Approvers are picked by name: find Alice, add her, save.
+	if err := b.eval(`(() => { const i = document.querySelector("#s-approvers"); i.value = "Alice"; i.dispatchEvent(new Event("input")); return true })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.until("#approver-results button", func(s []string) bool { return len(s) > 0 && s[0] == "Alice Admin" })
+	b.press("#approver-results button")
+	b.until("#approver-chips .chip", func(s []string) bool {
+		for _, v := range s {
+			if strings.HasPrefix(v, "Alice Admin") {
+				return true
+			}
+		}
+		return false
+	})
+	submit("form[aria-labelledby=rules-h]")
+	var withAlice struct{ Approvers []string }
+	for deadline := time.Now().Add(10 * time.Second); len(withAlice.Approvers) < 2 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b.apiAs(sitesim.DefaultScenario().AdminAccountID, appURL, "settings", &withAlice)
+	}
+	if len(withAlice.Approvers) != 2 || withAlice.Approvers[1] != sitesim.DefaultScenario().AdminAccountID {
+		t.Fatalf("approvers %v, want Sam and Alice", withAlice.Approvers)
+	}
+
 	// A wrong key is refused in Atlassian's words, next to the key.
 	b.wait("#s-key")
 	set("#s-key", "not-a-key")
@@ -255,4 +278,49 @@ func TestSettingsInBrowser(t *testing.T) {
 		t.Fatalf("the page shows the key: %v", err)
 	}
 	b.shot("settings")
+}
+
+// TestReviewFromFilterAndOnboardingInBrowser: "Review all seats shown"
+// makes one review of every removable seat the filter shows; a tenant
+// without an org key is shown what it sees and how to connect the rest.
+func TestReviewFromFilterAndOnboardingInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Chromium")
+	}
+	chromiumPath(t)
+	open := startDemo(t, "--users", "200")
+	appURL := demoAppURL(t, open)
+	b := newBrowser(t, open+"#!"+url.QueryEscape("/seats?verdict=removable&product=confluence"), appURL)
+	var shown struct{ Total int }
+	b.api(appURL, "seats?verdict=removable&product=confluence", &shown)
+	if shown.Total == 0 {
+		t.Fatal("the demo has no removable Confluence seat")
+	}
+	b.until("#review-all", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "Review all") })
+	b.press("#review-all")
+	b.until(".review-actions button", func(s []string) bool { return len(s) > 0 && s[0] == "Submit for approval" })
+	if n := b.count("table tbody tr"); n != shown.Total {
+		t.Fatalf("the review holds %d seats; the filter showed %d", n, shown.Total)
+	}
+
+	// Forget the org key: the overview says what is missing and how to give it.
+	b.press(`.tab[data-tab="settings"]`)
+	b.until(".review-actions button", func(s []string) bool {
+		for _, v := range s {
+			if v == "Forget the key" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := b.eval(`(() => { [...document.querySelectorAll(".review-actions button")].find(b => b.textContent === "Forget the key").click(); return true })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.until("#org-status", func(s []string) bool { return len(s) == 1 && strings.HasPrefix(s[0], "No key") })
+	b.press(`.tab[data-tab="overview"]`)
+	b.until("#start-h", func(s []string) bool { return len(s) == 1 && s[0] == "Get the full picture" })
+	if steps := b.texts(".onboarding .steps li"); len(steps) != 1 || !strings.Contains(steps[0], "admin.atlassian.com") {
+		t.Fatalf("onboarding steps: %q", steps)
+	}
+	b.shot("onboarding")
 }

@@ -13,10 +13,11 @@ function token() {
 
 // ApiError carries the API's code and message.
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, body) {
     super(message);
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 }
 
@@ -32,7 +33,7 @@ export async function api(path, options) {
   } catch (e) {
     throw new ApiError(r.status, "bad-answer", "Seatlens answered " + r.status + " without a readable body.");
   }
-  if (!r.ok) throw new ApiError(r.status, body.code || "error", body.message || "HTTP " + r.status);
+  if (!r.ok) throw new ApiError(r.status, body.code || "error", body.message || "HTTP " + r.status, body);
   return body;
 }
 

@@ -31,7 +31,11 @@ export async function overview(root) {
     parts.push(findings(s));
     parts.push(await changes(latest, s));
   }
-  parts.push(credentials(status));
+  // First run, or a credential missing: what Seatlens sees, and how to
+  // give it the rest, comes first.
+  const onboarding = (status.missing || []).length > 0;
+  if (onboarding) parts.splice(1, 0, start(status));
+  else parts.push(credentials(status));
   root.replaceChildren(...parts);
   if (status.runningScan) follow(root, status.runningScan.id);
 }
@@ -211,24 +215,41 @@ async function changes(latest, s) {
   return section;
 }
 
-const HOW = {
-  "forge-app-token": "Forge delivers it with the app's hourly scheduled trigger once the app is installed from its Forge registration (Connect on Forge); nothing to enter.",
-  "org-key": "In admin.atlassian.com › Settings › API keys, create a key for this organisation and give it to Seatlens with its organisation ID (PUT /api/v1/org-key; the Settings page follows).",
-};
-
 function credentials(status) {
   const item = (name, present, detail) => el("li", {},
     present ? lozenge("Connected", "success") : lozenge("Not connected", "removed"), " ", el("strong", {}, name), detail ? el("span", { class: "subtle" }, " · " + detail) : null);
-  const missing = (status.missing || []).map((m) => {
-    const [key, what] = m.split(": ");
-    return el("li", {}, el("strong", {}, key === "org-key" ? "Without an org key: " : "Without the Forge app token: "), what + ". ", el("span", { class: "subtle" }, HOW[key] || ""));
-  });
   return el("section", { class: "card", "aria-labelledby": "creds-h" },
     el("h2", { id: "creds-h" }, "Credentials"),
     el("ul", { class: "creds" },
       item("Connect app (JWT)", status.connect, "group members, licence, permissions"),
       item("Forge app token", status.forgeAppToken && status.forgeAppToken.present,
         status.forgeAppToken && status.forgeAppToken.expiresAt ? "valid until " + dateTime(status.forgeAppToken.expiresAt) : null),
-      item("Organizations API key", status.orgKey && status.orgKey.present, status.orgKey && status.orgKey.orgId ? "organisation " + status.orgKey.orgId : null)),
-    missing.length ? el("ul", { class: "missing" }, missing) : null);
+      item("Organizations API key", status.orgKey && status.orgKey.present, status.orgKey && status.orgKey.orgId ? "organisation " + status.orgKey.orgId : null)));
+}
+
+// start is the first-run view: what the credentials held let Seatlens
+// see, and step by step how to give it the others.
+function start(status) {
+  const org = status.orgKey && status.orgKey.present;
+  const app = status.forgeAppToken && status.forgeAppToken.present;
+  const sees = ["the Jira groups that grant each product and their members (Connect app)"];
+  if (app) sees.push("default groups, seat limits, and app and customer accounts (Forge app token)");
+  if (org) sees.push("every product, Confluence included, last activity, synced groups, direct and inferred roles (org key)");
+  const steps = [];
+  if (!org) {
+    steps.push(el("li", {}, el("strong", {}, "Connect an Organizations API key. "),
+      "An organisation admin opens admin.atlassian.com › Settings › API keys, creates a key, and copies it with the organisation ID. ",
+      "Then give both to Seatlens in ", el("a", { href: "#/settings" }, "Settings"), ". ",
+      el("span", { class: "subtle" }, "It adds Confluence and the other products, last-active dates, synced groups and direct roles; it is also what removes memberships.")));
+  }
+  if (!app) {
+    steps.push(el("li", {}, el("strong", {}, "Install Seatlens from its Forge registration. "),
+      "The Forge app token then arrives with the app's hourly scheduled trigger; there is nothing to type. ",
+      el("span", { class: "subtle" }, "It adds default groups, seat limits and the accounts outside the directory, and can remove memberships where there is no org key.")));
+  }
+  return el("section", { class: "card onboarding", "aria-labelledby": "start-h" },
+    el("h2", { id: "start-h" }, "Get the full picture"),
+    el("p", {}, "With what it holds now, Seatlens sees " + sees.join("; ") + "."),
+    el("ol", { class: "steps" }, steps),
+    credentials(status));
 }

@@ -113,26 +113,49 @@ function results(page, params) {
   const selected = new Map();
   const count = el("span", { class: "subtle", id: "selected-count" }, "No seat selected");
   const title = el("input", { type: "text", id: "review-title", "aria-label": "Title of the new review", value: "Cleanup " + new Date().toISOString().slice(0, 10) });
-  const create = el("button", { class: "button button-primary", type: "button", id: "create-review", disabled: true, onclick: async () => {
-    create.disabled = true;
+  // A review seat goes in only with a written justification (the
+  // server refuses it otherwise); one text serves the seats selected.
+  const justification = el("input", { type: "text", id: "review-justification", "aria-label": "Why the review seats selected can go",
+    placeholder: "Why the review seats can go", hidden: true });
+  const send = async (body, button) => {
+    button.disabled = true;
     try {
-      const r = await api("reviews", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ title: title.value, items: [...selected.values()] }) });
+      const r = await api("reviews", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       navigate("#/reviews/" + encodeURIComponent(r.id));
     } catch (e) {
-      create.disabled = false;
-      flag("The review was not created", e.message, "error");
+      button.disabled = false;
+      const list = e.body && e.body.seats ? e.body.seats.map((x) => x.accountId + " (" + x.product + "): " + x.reason).join("; ") : "";
+      flag("The review was not created", e.message + (list ? " " + list : ""), "error");
     }
+  };
+  const create = el("button", { class: "button button-primary", type: "button", id: "create-review", disabled: true, onclick: () => {
+    const items = [...selected.values()].map((x) => (x.review ? { accountId: x.accountId, product: x.product, justification: justification.value } : { accountId: x.accountId, product: x.product }));
+    send({ title: title.value, items }, create);
   } }, "Create review");
+  // Every seat the filter shows, in one review, when the filter shows only
+  // removable seats.
+  const verdicts = (params.get("verdict") || "").split(",").filter(Boolean);
+  const all = verdicts.length === 1 && verdicts[0] === "removable"
+    ? el("button", { class: "button", type: "button", id: "review-all", onclick: () => {
+      const filter = {};
+      for (const k of ["product", "verdict", "reason", "warning", "group", "account", "inactive", "billable", "q"]) if (params.get(k)) filter[k] = params.get(k);
+      send({ title: title.value, filter }, all);
+    } }, "Review all " + number(page.total) + " seats shown")
+    : null;
   const pick = (s, box) => {
     const k = s.accountId + "|" + s.product;
-    if (box.checked) selected.set(k, { accountId: s.accountId, product: s.product });
+    if (box.checked) selected.set(k, { accountId: s.accountId, product: s.product, review: s.verdict === "review" });
     else selected.delete(k);
     count.textContent = selected.size ? selected.size + " selected" : "No seat selected";
-    create.disabled = selected.size === 0;
+    const needsWhy = [...selected.values()].some((x) => x.review);
+    justification.hidden = !needsWhy;
+    create.disabled = selected.size === 0 || (needsWhy && justification.value.trim() === "");
   };
+  justification.addEventListener("input", () => {
+    create.disabled = selected.size === 0 || justification.value.trim() === "";
+  });
   const rows = page.seats.map((s) => el("tr", {},
-    el("td", { class: "pick" }, s.verdict === "removable" && s.planSteps > 0
+    el("td", { class: "pick" }, (s.verdict === "removable" || s.verdict === "review") && s.billable && s.planSteps > 0
       ? (() => {
         const box = el("input", { type: "checkbox", "aria-label": "Select " + (s.displayName || s.accountId) + ", " + productName(s.product) });
         box.addEventListener("change", () => pick(s, box));
@@ -162,7 +185,7 @@ function results(page, params) {
     here ? el("a", { class: "button", href: to(prev[prev.length - 1] === "-" ? "" : prev[prev.length - 1] || "", prev.slice(0, -1)) }, "Previous") : null,
     page.next ? el("a", { class: "button", href: to(page.next, [...prev, here || "-"]) }, "Next") : null);
   return el("div", {},
-    el("div", { class: "review-bar", role: "region", "aria-label": "New review" }, count, title, create),
+    el("div", { class: "review-bar", role: "region", "aria-label": "New review" }, count, title, justification, create, all),
     el("table", { class: "table seats" },
       el("caption", { class: "visually-hidden" }, "Seats, " + number(page.total) + " matching"),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Select")), el("th", { scope: "col" }, "Account"), el("th", { scope: "col" }, "Product"),

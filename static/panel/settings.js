@@ -37,14 +37,57 @@ export async function settingsView(root) {
   // Rules.
   const days = el("input", { type: "number", id: "s-inactiveDays", min: 1, max: 3650, value: set.inactiveDays });
   const schedule = el("select", { id: "s-schedule" }, ["daily", "weekly", "off"].map((v) => el("option", { value: v, selected: v === set.schedule ? true : null }, v)));
-  const approvers = el("input", { type: "text", id: "s-approvers", value: (set.approvers || []).join(", "), placeholder: "Account IDs, comma-separated" });
+  // Approvers are picked by name through Jira's user search; the chips
+  // name them from the latest scan where it holds them.
+  const chosen = [...(set.approvers || [])];
+  const chips = el("div", { class: "chips", id: "approver-chips" });
+  const drawChips = async () => {
+    const named = await Promise.all(chosen.map(async (id) => {
+      try {
+        const u = await api("users/" + encodeURIComponent(id));
+        return [id, u.displayName || id];
+      } catch (e) {
+        return [id, id];
+      }
+    }));
+    chips.replaceChildren(...named.map(([id, name]) => el("span", { class: "chip" }, name, " ",
+      el("button", { class: "button button-subtle", type: "button", "aria-label": "Remove " + name + " from the approvers", onclick: () => {
+        chosen.splice(chosen.indexOf(id), 1);
+        drawChips();
+      } }, "×"))));
+  };
+  drawChips();
+  const results = el("ul", { class: "people", id: "approver-results", role: "listbox", "aria-label": "People found" });
+  const approvers = el("input", { type: "search", id: "s-approvers", placeholder: "Find an admin by name", autocomplete: "off" });
+  let searching = null;
+  approvers.addEventListener("input", () => {
+    clearTimeout(searching);
+    const q = approvers.value.trim();
+    if (q.length < 2) {
+      results.replaceChildren();
+      return;
+    }
+    searching = setTimeout(async () => {
+      try {
+        const { people } = await api("people?q=" + encodeURIComponent(q));
+        results.replaceChildren(...people.map((p) => el("li", { role: "option" }, el("button", { class: "button button-subtle", type: "button", onclick: () => {
+          if (!chosen.includes(p.accountId)) chosen.push(p.accountId);
+          approvers.value = "";
+          results.replaceChildren();
+          drawChips();
+        } }, p.displayName))));
+      } catch (e) {
+        results.replaceChildren(el("li", { class: "subtle" }, e.message));
+      }
+    }, 250);
+  });
   const prices = products.map((p) => field("s-price-" + p.key, p.name + " (a seat a month)",
     el("input", { type: "number", id: "s-price-" + p.key, min: 0, step: "0.01", value: set.seatPrices && set.seatPrices[p.key] !== undefined ? set.seatPrices[p.key] : "", "data-key": p.key })));
   const rules = el("form", { class: "card settings", "aria-labelledby": "rules-h", novalidate: true },
     el("h2", { id: "rules-h" }, "Cleanup rules"),
     field("s-inactiveDays", "Inactive after (days)", days, "A seat unused this long is removable, unless something holds it."),
     field("s-schedule", "Rescan", schedule),
-    field("s-approvers", "Approvers", approvers, "Only these admins approve and run reviews; empty: any other admin."),
+    field("s-approvers", "Approvers", el("div", {}, chips, approvers, results), "Only these admins approve and run reviews; none: any other admin."),
     prices,
     el("button", { class: "button button-primary", type: "submit" }, "Save rules"));
   rules.addEventListener("submit", async (e) => {
@@ -55,7 +98,7 @@ export async function settingsView(root) {
     }
     const next = Object.assign({}, set, {
       inactiveDays: Number(days.value), schedule: schedule.value, seatPrices,
-      approvers: approvers.value.split(",").map((s) => s.trim()).filter(Boolean),
+      approvers: chosen,
     });
     try {
       await api("settings", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(next) });
