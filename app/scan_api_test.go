@@ -460,6 +460,19 @@ func TestAPIFoundation(t *testing.T) {
 	if code, _ := p.call(t, "PUT", "/api/v1/org-key", simAdmin, `{"orgId":"`+sitesim.DefaultOrgID+`","key":"`+sitesim.DefaultOrgKey+`"}`); code != http.StatusOK {
 		t.Fatalf("PUT org-key: %d", code)
 	}
+	// An expiry stated a fortnight out is warned about; one beyond a year is refused.
+	soon := time.Now().Add(14 * 24 * time.Hour).Format(time.DateOnly)
+	code, body = p.call(t, "PUT", "/api/v1/org-key", simAdmin, `{"orgId":"`+sitesim.DefaultOrgID+`","key":"`+sitesim.DefaultOrgKey+`","expiresAt":"`+soon+`"}`)
+	if code != http.StatusOK || !strings.Contains(string(body), `"expiresSoon":true`) || !strings.Contains(string(body), `"expiryStated":true`) {
+		t.Errorf("a key expiring soon: %d %s", code, body)
+	}
+	if _, body := p.call(t, "GET", "/api/v1/status", simAdmin, ""); !strings.Contains(string(body), `"expiresSoon":true`) {
+		t.Errorf("status does not warn of the expiry: %s", body)
+	}
+	late := time.Now().Add(400 * 24 * time.Hour).Format(time.DateOnly)
+	if code, body := p.call(t, "PUT", "/api/v1/org-key", simAdmin, `{"orgId":"`+sitesim.DefaultOrgID+`","key":"`+sitesim.DefaultOrgKey+`","expiresAt":"`+late+`"}`); code != http.StatusBadRequest || !strings.Contains(string(body), "expiresAt") {
+		t.Errorf("an expiry beyond a year: %d %s", code, body)
+	}
 	if code, _ := p.call(t, "DELETE", "/api/v1/org-key", simAdmin, ""); code != http.StatusNoContent {
 		t.Errorf("DELETE org-key: %d", code)
 	}

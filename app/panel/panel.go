@@ -35,7 +35,8 @@ import (
 // Tenancy is the tenants' side of the app (tenancy.Service).
 type Tenancy interface {
 	CredentialStatus(ctx context.Context, clientKey string) (tenancy.Status, error)
-	SetOrgKey(ctx context.Context, clientKey, orgID, key string) (tenancy.OrgCredential, error)
+	SetOrgKey(ctx context.Context, clientKey, orgID, key string, expires *time.Time) (tenancy.OrgCredential, error)
+	KeyStatus(c tenancy.OrgCredential) tenancy.OrgKeyStatus
 	DeleteOrgKey(ctx context.Context, clientKey string) error
 	Settings(ctx context.Context, clientKey string) (tenancy.Settings, error)
 	PutSettings(ctx context.Context, clientKey string, s tenancy.Settings) error
@@ -260,23 +261,33 @@ func (a *API) putOrgKey(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		OrgID string `json:"orgId"`
-		Key   string `json:"key"`
+		OrgID     string `json:"orgId"`
+		Key       string `json:"key"`
+		ExpiresAt string `json:"expiresAt"` // as admin.atlassian.com showed it: a date or an RFC 3339 time
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return apperr.WithCode(op, apperr.Invalid, "bad-request", "body: want {\"orgId\": \"…\", \"key\": \"…\"}", nil)
 	}
-	cred, err := a.Tenancy.SetOrgKey(c.Request().Context(), principal(c).ClientKey, in.OrgID, in.Key)
+	var expires *time.Time
+	if in.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, in.ExpiresAt); err != nil {
+				return apperr.WithCode(op, apperr.Invalid, "bad-request", "expiresAt: want a date (YYYY-MM-DD) or an RFC 3339 time", nil)
+			}
+		}
+		expires = &t
+	}
+	cred, err := a.Tenancy.SetOrgKey(c.Request().Context(), principal(c).ClientKey, in.OrgID, in.Key, expires)
 	if err != nil {
 		return err
 	}
 	if err := a.record(c, "org-key.set", map[string]any{"orgId": cred.OrgID}); err != nil {
 		return err
 	}
-	at := cred.CheckedAt
-	return c.JSON(http.StatusOK, tenancy.OrgKeyStatus{Present: true, OrgID: cred.OrgID, CheckedAt: &at, OK: cred.OK, Message: cred.Message})
+	return c.JSON(http.StatusOK, a.Tenancy.KeyStatus(cred))
 }
 
 func (a *API) deleteOrgKey(c echo.Context) error {

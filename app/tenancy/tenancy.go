@@ -232,7 +232,19 @@ type OrgCredential struct {
 	CheckedAt time.Time `json:"checkedAt"`
 	OK        bool      `json:"ok"`
 	Message   string    `json:"message,omitempty"`
+	// ExpiresAt is when the key stops working: the date the admin read in
+	// admin.atlassian.com when creating it (ExpiryStated), else a year
+	// after it was given to Seatlens, the longest an API key lasts. The
+	// Organizations API does not say.
+	ExpiresAt    time.Time `json:"expiresAt"`
+	ExpiryStated bool      `json:"expiryStated"`
 }
+
+// keyLifetime is the longest an Organizations API key lasts.
+const keyLifetime = 365 * 24 * time.Hour
+
+// expiryWarning is how long before a key's expiry Seatlens warns.
+const expiryWarning = 30 * 24 * time.Hour
 
 func (s *Service) orgCredential(ctx context.Context, clientKey string) (OrgCredential, bool, error) {
 	raw, ok, err := s.Store.Secret(ctx, clientKey, orgKeySecret)
@@ -255,7 +267,7 @@ func ValidOrgID(id string) bool {
 // it opens must include orgID) and stores it sealed. A key Atlassian
 // refuses, or one for other organisations, is an apperr with code
 // org-key-refused and Atlassian's words; it is not stored.
-func (s *Service) SetOrgKey(ctx context.Context, clientKey, orgID, key string) (OrgCredential, error) {
+func (s *Service) SetOrgKey(ctx context.Context, clientKey, orgID, key string, expires *time.Time) (OrgCredential, error) {
 	const op = "tenancy.SetOrgKey"
 	switch {
 	case !ValidOrgID(orgID):
@@ -282,7 +294,17 @@ func (s *Service) SetOrgKey(ctx context.Context, clientKey, orgID, key string) (
 		return OrgCredential{}, apperr.WithCode(op, apperr.Unprocessable, "org-key-refused",
 			"The key is valid but does not open organisation "+orgID+"; check the organisation id in admin.atlassian.com.", nil)
 	}
-	cred := OrgCredential{OrgID: orgID, Key: key, CheckedAt: s.now().UTC(), OK: true}
+	now := s.now().UTC()
+	cred := OrgCredential{OrgID: orgID, Key: key, CheckedAt: now, OK: true, ExpiresAt: now.Add(keyLifetime)}
+	if expires != nil {
+		switch {
+		case !expires.After(now):
+			return OrgCredential{}, apperr.WithCode(op, apperr.Invalid, "bad-request", "expiresAt: the key would already have expired", nil)
+		case expires.After(now.Add(keyLifetime + 24*time.Hour)):
+			return OrgCredential{}, apperr.WithCode(op, apperr.Invalid, "bad-request", "expiresAt: Organizations API keys last at most a year", nil)
+		}
+		cred.ExpiresAt, cred.ExpiryStated = expires.UTC(), true
+	}
 	raw, err := json.Marshal(cred)
 	if err != nil {
 		return OrgCredential{}, apperr.E(op, apperr.Other, "", err)
@@ -329,11 +351,25 @@ type AppTokenStatus struct {
 
 // OrgKeyStatus is the org key as the API shows it (never the key).
 type OrgKeyStatus struct {
-	Present   bool       `json:"present"`
-	OrgID     string     `json:"orgId,omitempty"`
-	CheckedAt *time.Time `json:"checkedAt,omitempty"`
-	OK        bool       `json:"ok"`
-	Message   string     `json:"message,omitempty"`
+	Present      bool       `json:"present"`
+	OrgID        string     `json:"orgId,omitempty"`
+	CheckedAt    *time.Time `json:"checkedAt,omitempty"`
+	OK           bool       `json:"ok"`
+	Message      string     `json:"message,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+	ExpiryStated bool       `json:"expiryStated,omitempty"`
+	ExpiresSoon  bool       `json:"expiresSoon,omitempty"` // within a month (or past)
+}
+
+// KeyStatus is what the API shows of an org credential: never the key.
+func (s *Service) KeyStatus(c OrgCredential) OrgKeyStatus {
+	at := c.CheckedAt
+	st := OrgKeyStatus{Present: true, OrgID: c.OrgID, CheckedAt: &at, OK: c.OK, Message: c.Message}
+	if !c.ExpiresAt.IsZero() {
+		exp := c.ExpiresAt
+		st.ExpiresAt, st.ExpiryStated, st.ExpiresSoon = &exp, c.ExpiryStated, exp.Sub(s.now()) < expiryWarning
+	}
+	return st
 }
 
 // CredentialStatus reports the tenant's credentials.
@@ -354,8 +390,7 @@ func (s *Service) CredentialStatus(ctx context.Context, clientKey string) (Statu
 		return Status{}, err
 	}
 	if ok {
-		at := cred.CheckedAt
-		st.OrgKey = OrgKeyStatus{Present: true, OrgID: cred.OrgID, CheckedAt: &at, OK: cred.OK, Message: cred.Message}
+		st.OrgKey = s.KeyStatus(cred)
 	}
 	if !st.ForgeAppToken.Present {
 		st.Missing = append(st.Missing, "forge-app-token: default groups, seat limits, app and customer accounts; the second cleanup path")

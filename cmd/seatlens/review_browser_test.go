@@ -273,6 +273,7 @@ func TestSettingsInBrowser(t *testing.T) {
 	b.until("#org-status", func(s []string) bool {
 		return len(s) == 1 && strings.Contains(s[0], "Connected to organisation "+sitesim.DefaultOrgID)
 	})
+	b.until("#org-expiry", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "at the latest") })
 	var page string
 	if err := b.eval(`document.documentElement.outerHTML`, &page); err != nil || strings.Contains(page, sitesim.DefaultOrgKey) {
 		t.Fatalf("the page shows the key: %v", err)

@@ -224,7 +224,11 @@ function credentials(status) {
       item("Connect app (JWT)", status.connect, "group members, licence, permissions"),
       item("Forge app token", status.forgeAppToken && status.forgeAppToken.present,
         status.forgeAppToken && status.forgeAppToken.expiresAt ? "valid until " + dateTime(status.forgeAppToken.expiresAt) : null),
-      item("Organizations API key", status.orgKey && status.orgKey.present, status.orgKey && status.orgKey.orgId ? "organisation " + status.orgKey.orgId : null)));
+      item("Organizations API key", status.orgKey && status.orgKey.present, status.orgKey && status.orgKey.orgId
+        ? "organisation " + status.orgKey.orgId + (status.orgKey.expiresAt ? ", expires " + (status.orgKey.expiryStated ? "" : "by ") + dateTime(status.orgKey.expiresAt) : "")
+        : null),
+      status.orgKey && status.orgKey.expiresSoon ? el("li", {}, lozenge("Expires soon", "moved"), " ",
+        el("a", { href: "#/settings" }, "Give Seatlens a new org key"), " before this one stops working.") : null));
 }
 
 // start is the first-run view: what the credentials held let Seatlens

@@ -114,11 +114,19 @@ export async function settingsView(root) {
   const k = status.orgKey || {};
   const orgId = el("input", { type: "text", id: "s-orgId", value: k.orgId || "", autocomplete: "off" });
   const key = el("input", { type: "password", id: "s-key", autocomplete: "off", placeholder: k.present ? "A key is stored; enter a new one to replace it" : "" });
+  const expires = el("input", { type: "date", id: "s-expiresAt" });
+  const expiry = k.expiresAt
+    ? el("p", { class: k.expiresSoon ? "error" : "subtle", id: "org-expiry" }, (k.expiresSoon ? "The key expires soon: " : "The key expires ") +
+      (k.expiryStated ? "on " : "by ") + dateTime(k.expiresAt) + (k.expiryStated ? "." : " at the latest (keys last at most a year).") +
+      (k.expiresSoon ? " Create a new one in admin.atlassian.com and save it here." : ""))
+    : null;
   const orgForm = el("form", { class: "card settings", "aria-labelledby": "org-h" },
     el("h2", { id: "org-h" }, "Organizations API key"),
     el("p", { class: "subtle", id: "org-status" }, k.present ? "Connected to organisation " + k.orgId + ", checked " + dateTime(k.checkedAt) + "." : "No key: Confluence, last-active dates, synced groups and direct roles stay unknown, and nothing is removable."),
     field("s-orgId", "Organisation ID", orgId, "admin.atlassian.com › Settings › API keys shows it with the key."),
+    expiry,
     field("s-key", "API key", key, "Checked with one call before it is stored, sealed; never shown again."),
+    field("s-expiresAt", "Expires on (optional)", expires, "As admin.atlassian.com shows it; Seatlens warns a month before."),
     el("div", { class: "review-actions" },
       el("button", { class: "button button-primary", type: "submit" }, "Check and save the key"),
       k.present ? el("button", { class: "button", type: "button", onclick: async () => {
@@ -129,11 +137,11 @@ export async function settingsView(root) {
   orgForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      await api("org-key", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ orgId: orgId.value.trim(), key: key.value }) });
+      await api("org-key", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ orgId: orgId.value.trim(), key: key.value, expiresAt: expires.value }) });
       flag("Key saved", "The next scan reads the Organizations API.", "success");
       settingsView(root).then(resize);
     } catch (err) {
-      showError(orgForm, err.message.startsWith("orgId") ? "s-orgId" : "s-key", err.message);
+      showError(orgForm, err.message.startsWith("orgId") ? "s-orgId" : err.message.startsWith("expiresAt") ? "s-expiresAt" : "s-key", err.message);
     }
   });
 
