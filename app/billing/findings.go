@@ -83,6 +83,9 @@ type UserFindings struct {
 	ClaimStatus   string   `json:"claimStatus,omitempty"`
 	PlatformRoles []string `json:"platformRoles,omitempty"`
 	Seats         []Seat   `json:"seats"`
+	// RefreshedAt is when a targeted rescan last read this account again
+	// (Refresh); nil while the scan's own reading stands.
+	RefreshedAt *time.Time `json:"refreshedAt,omitempty"`
 }
 
 // Seat is one user × product.
