@@ -59,6 +59,16 @@ type User struct {
 	EmailAddress string `json:"emailAddress,omitempty"`
 	// Only on /user; Items are filled when expanded.
 	Groups *GroupList `json:"groups,omitempty"`
+	// ApplicationRoles, only on /user when expanded: the products the
+	// account may use (ApplicationRole.key).
+	ApplicationRoles *RoleList `json:"applicationRoles,omitempty"`
+}
+
+// RoleList is the "applicationRoles" expansion of a User.
+type RoleList struct {
+	Items []struct {
+		Key string `json:"key"`
+	} `json:"items"`
 }
 
 func (u User) ident() (string, string) { return u.AccountID, "accountId" }

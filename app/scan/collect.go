@@ -83,11 +83,18 @@ func stepErr(step string, err error) error {
 // accounts). Without one, the keyless plan: Jira REST's product-granting
 // groups and their members.
 func Collect(ctx context.Context, src Source) (*billing.Snapshot, error) {
+	snap, _, err := collect(ctx, src)
+	return snap, err
+}
+
+// collect is Collect that also returns the basis of later targeted
+// rescans.
+func collect(ctx context.Context, src Source) (*billing.Snapshot, *Basis, error) {
 	if src.Jira == nil {
-		return nil, errors.New("scan: no Jira client")
+		return nil, nil, errors.New("scan: no Jira client")
 	}
 	if src.Org != nil && src.OrgID == "" {
-		return nil, errors.New("scan: an org key needs the organisation ID")
+		return nil, nil, errors.New("scan: an org key needs the organisation ID")
 	}
 	c := &collector{src: src, workers: src.Concurrency, now: src.Now}
 	if c.workers <= 0 {
@@ -104,7 +111,7 @@ func Collect(ctx context.Context, src Source) (*billing.Snapshot, error) {
 	}
 	site, err := url.Parse(src.SiteURL)
 	if err != nil || site.Host == "" {
-		return nil, fmt.Errorf("scan: site URL %q is not an absolute URL", src.SiteURL)
+		return nil, nil, fmt.Errorf("scan: site URL %q is not an absolute URL", src.SiteURL)
 	}
 	c.site = site
 	snap := &billing.Snapshot{
@@ -117,9 +124,11 @@ func Collect(ctx context.Context, src Source) (*billing.Snapshot, error) {
 		err = c.keyless(ctx, snap)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return snap, nil
+	c.basis.Snapshot = *snap
+	c.basis.Snapshot.Users = nil
+	return snap, &c.basis, nil
 }
 
 type collector struct {
@@ -127,6 +136,7 @@ type collector struct {
 	site    *url.URL
 	workers int
 	now     func() time.Time
+	basis   Basis
 
 	mu sync.Mutex // guards progress counters
 }

@@ -61,6 +61,7 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 	}
 	byARI, limits, offline := siteProducts(workspaces, c.site.Host)
 	snap.Sources.Offline = offline
+	c.basis.ARIs = byARI
 	if len(byARI) == 0 {
 		<-jiraDone
 		if len(offline) > 0 {
@@ -102,6 +103,7 @@ func (c *collector) keyed(ctx context.Context, snap *billing.Snapshot) error {
 		}
 		for _, sa := range sas {
 			service[sa.AtlassianID] = true
+			c.basis.ServiceAccounts = append(c.basis.ServiceAccounts, sa.AtlassianID)
 		}
 
 		orgGroups, err := org.SearchGroups(ctx, orgID, atlassian.DirectoryAll, atlassian.GroupSearch{ResourceIDs: aris, Expand: []string{"counts.users"}})

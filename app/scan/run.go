@@ -45,6 +45,8 @@ type ActivityCSV struct {
 // Result is a finished scan.
 type Result struct {
 	Snapshot *billing.Snapshot
+	// Basis is what a targeted rescan of this scan's accounts needs.
+	Basis    *Basis
 	Findings *billing.Findings
 	// Activity is what the admin CSV added; nil without one.
 	Activity *ActivityReport
@@ -63,14 +65,15 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	scanCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	type collected struct {
-		snap *billing.Snapshot
-		err  error
-		took time.Duration
+		snap  *billing.Snapshot
+		basis *Basis
+		err   error
+		took  time.Duration
 	}
 	result := make(chan collected, 1)
 	go func() {
-		snap, err := Collect(scanCtx, job.Source)
-		result <- collected{snap, err, time.Since(start)}
+		snap, basis, err := collect(scanCtx, job.Source)
+		result <- collected{snap, basis, err, time.Since(start)}
 	}()
 	checks, err := checkCredentials(ctx, job)
 	if err != nil {
@@ -82,13 +85,14 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	if r.err != nil {
 		return nil, Classify(r.err)
 	}
-	res := &Result{Snapshot: r.snap, Collected: r.took, Calls: checks + job.calls(), Points: job.points()}
+	res := &Result{Snapshot: r.snap, Basis: r.basis, Collected: r.took, Calls: checks + job.calls(), Points: job.points()}
 	if job.Activity != nil {
 		rep, err := ApplyActivityCSV(r.snap, job.Activity.Export, job.Activity.Date, job.Activity.Name)
 		if err != nil {
 			return nil, &Failure{Kind: FailSettings, Err: err}
 		}
 		res.Activity = &rep
+		res.Basis.Snapshot.Sources = r.snap.Sources
 	}
 	explained := time.Now()
 	if res.Findings, err = billing.Explain(r.snap, job.Settings); err != nil {
