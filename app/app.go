@@ -20,6 +20,7 @@ import (
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/forge"
 	"github.com/seatlens/seatlens/app/lifecycle"
+	"github.com/seatlens/seatlens/app/metrics"
 	"github.com/seatlens/seatlens/app/panel"
 	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/rescan"
@@ -64,6 +65,11 @@ type App struct {
 	budget     *scan.PointsBudget
 	executor   *review.Executor
 	chain      *proof.Chain
+	inbox      *rescan.Inbox
+	worker     *rescan.Worker
+	poller     *rescan.Poller
+	scheduler  *rescan.Scheduler
+	metrics    *metrics.Metrics
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -159,10 +165,28 @@ func (a *App) build(d Deps) error {
 		return err
 	}
 
+	a.inbox = &rescan.Inbox{Store: a.store, Now: a.now}
+	a.worker = &rescan.Worker{Inbox: a.inbox, Logger: a.log}
+	a.inbox.Notify = a.worker.Notify
+	a.metrics = metrics.New(metrics.Sources{
+		QueueDepth: func() (int, int) {
+			if a.scans == nil {
+				return 0, 0
+			}
+			return a.scans.Depth()
+		},
+		Pending: a.worker.Pending,
+	})
+	a.inbox.Metrics, a.worker.Metrics = a.metrics, a.metrics
+
 	g := e.Group(a.basePath)
-	// Public routes, the explicit exceptions to authentication.
+	// Public routes, the explicit exceptions to authentication: the
+	// audit-log hook checks its own URL token and header.
 	g.GET("/atlassian-connect.json", a.serveDescriptor)
 	g.GET("/healthz", a.healthz)
+	g.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
+	g.POST("/hooks/audit/:token", (&webhook.AuditHook{Sink: a.inbox, Refused: rescan.ErrHookRefused, Bad: rescan.ErrBadDelivery}).Receive,
+		middleware.BodyLimit(fmt.Sprintf("%dB", webhook.MaxAuditBodyBytes)))
 	g.StaticFS("/static", static.Panel())
 
 	lc := &lifecycle.Handlers{AppKey: a.descriptor.Key, Tenants: a.store, Install: install, Requests: requests, Now: a.now}
@@ -184,7 +208,7 @@ func (a *App) build(d Deps) error {
 				pages[r.Path] = true
 			}
 		case "webhook":
-			wh := &webhook.Handler{Inbox: rescan.Inbox{Store: a.store}, Now: a.now}
+			wh := &webhook.Handler{Inbox: a.inbox, Now: a.now}
 			g.POST(r.Path, wh.For(r.Name), requestAuth, middleware.BodyLimit(fmt.Sprintf("%dB", webhook.MaxBodyBytes)))
 		case "lifecycle":
 			// registered above with their own verification
@@ -202,11 +226,19 @@ func (a *App) build(d Deps) error {
 	a.chain = &proof.Chain{Store: a.store, Now: a.now}
 	a.budget = scan.NewPointsBudget(scan.BudgetConfig{PerHour: a.cfg.PointsPerHour})
 	a.tenancy = &tenancy.Service{Store: a.store, Tokens: a.tokens, OrgAPIURL: a.cfg.OrgAPIURL, Transport: d.Transport,
-		AttemptTimeout: d.AttemptTimeout, CallTimeout: d.CallTimeout, Now: a.now, Budget: a.budget}
+		AttemptTimeout: d.AttemptTimeout, CallTimeout: d.CallTimeout, Now: a.now, Budget: a.budget, Observer: a.metrics}
 	if a.scans, err = scan.NewQueue(scan.QueueConfig{Store: a.store, Prepare: a.tenancy, Workers: a.cfg.ScanWorkers,
-		Keep: a.cfg.KeepScans, Logger: a.log, Now: a.now, Recorder: a.chain}); err != nil {
+		Keep: a.cfg.KeepScans, Logger: a.log, Now: a.now, Recorder: a.chain, Ended: a.scanEnded}); err != nil {
 		return err
 	}
+	a.worker.Scans = a.scans
+	a.poller = &rescan.Poller{Inbox: a.inbox, Orgs: a.tenancy, Scans: a.scans, Interval: a.cfg.AuditPollInterval,
+		Logger: a.log, Metrics: a.metrics}
+	a.scheduler = &rescan.Scheduler{Store: a.store, Scans: a.scans, Now: a.now, Logger: a.log,
+		ScheduleOf: func(ctx context.Context, clientKey string) (string, error) {
+			s, err := a.tenancy.Settings(ctx, clientKey)
+			return s.Schedule, err
+		}}
 	lc.Installed = func(ctx context.Context, clientKey string) error {
 		_, err := a.scans.Enqueue(ctx, clientKey, scan.CauseInstall)
 		return err
@@ -222,7 +254,7 @@ func (a *App) build(d Deps) error {
 	api.GET("/tenant", a.apiTenant)
 	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now, Recorder: a.chain}
 	a.executor = &review.Executor{Reviews: reviews, Cleaners: a.tenancy, Logger: a.log}
-	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: rescan.Inbox{Store: a.store}, Reviews: reviews,
+	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: a.inbox, Audit: a.poller, BaseURL: a.cfg.BaseURL, Reviews: reviews,
 		Executor: a.executor, Proof: a.chain, Now: a.now}).Register(api)
 	return nil
 }
@@ -238,7 +270,48 @@ func (a *App) healthz(c echo.Context) error {
 	if _, err := a.store.SchemaVersion(ctx); err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": "store unavailable"})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": Version()})
+	queued, running := a.scans.Depth()
+	pending, tenants := 0, 0
+	for _, n := range a.worker.Pending() {
+		pending += n
+		tenants++
+	}
+	return c.JSON(http.StatusOK, health{Status: "ok", Version: Version(),
+		Scans:   healthScans{Queued: queued, Running: running},
+		Rescans: healthRescans{PendingAccounts: pending, Tenants: tenants}})
+}
+
+// health is GET /healthz: public, so it counts and never names tenants.
+type health struct {
+	Status  string        `json:"status"`
+	Version string        `json:"version"`
+	Scans   healthScans   `json:"scans"`
+	Rescans healthRescans `json:"rescans"`
+}
+
+type healthScans struct {
+	Queued  int `json:"queued"`  // tenants with a scan waiting to start
+	Running int `json:"running"` // scans running
+}
+
+type healthRescans struct {
+	PendingAccounts int `json:"pendingAccounts"`
+	Tenants         int `json:"tenants"` // tenants with accounts pending
+}
+
+// scanEnded counts a finished scan and, once one is done, lets the
+// accounts that waited for it be rescanned against it; the seats found new
+// before it are in its findings now.
+func (a *App) scanEnded(clientKey string, rec scan.Record) {
+	a.metrics.ScanEnded(rec.Cause, rec.State, rec.Calls)
+	if rec.State != scan.StateDone {
+		return
+	}
+	ctx := context.Background()
+	if err := a.inbox.ForgetNewSeats(ctx, clientKey, rec.ID); err != nil {
+		a.log.Warn().Err(err).Str("client_key", clientKey).Msg("rescan: forget the new seats of earlier scans")
+	}
+	a.worker.Notify(clientKey)
 }
 
 // tenantLookup adapts the store to the verifier.

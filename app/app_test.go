@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/seatlens/seatlens/app/webhook"
 	"github.com/seatlens/seatlens/descriptor"
 )
 
@@ -77,6 +77,15 @@ func TestDescriptorRoutesAreServed(t *testing.T) {
 			if path, ok := strings.CutPrefix(key, "POST "+h.path+"/api/"); ok {
 				if rec := h.do("POST", "/api/"+path, `{}`, nil); rec.Code != http.StatusUnauthorized {
 					t.Errorf("%s unauthenticated: %d, want 401", key, rec.Code)
+				}
+				continue
+			}
+			// The org audit-log webhook is registered by an org admin in
+			// Atlassian Administration, not by either file; it refuses a
+			// URL token and header it did not make.
+			if strings.HasPrefix(key, "POST "+h.path+"/hooks/audit/") {
+				if rec := h.do("POST", "/hooks/audit/bm9ib2R5.00", `[]`, nil); rec.Code != http.StatusUnauthorized {
+					t.Errorf("%s with an unknown token: %d, want 401", key, rec.Code)
 				}
 				continue
 			}
@@ -200,9 +209,19 @@ func TestWebhooksAreRecordedAndCoalesced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e webhook.Event
-	if err := json.Unmarshal(raw, &e); err != nil || e.Name != "user_deleted" || e.Retry != 2 || e.Timestamp != 1764158400000 {
-		t.Fatalf("pending event %+v %v", e, err)
+	var p rescan.Pending
+	if err := json.Unmarshal(raw, &p); err != nil || p.Deliveries != 2 || len(p.Hints) != 2 ||
+		p.Hints[0].Event != "user_updated" || p.Hints[1].Event != "user_deleted" || p.Hints[1].Cause != rescan.CauseWebhook ||
+		!p.Hints[1].At.Equal(time.UnixMilli(1764158400000)) {
+		t.Fatalf("pending account %+v %v", p, err)
+	}
+	// Jira retrying the same delivery is a duplicate, counted once.
+	if c := send("/webhooks/user-deleted", "user_deleted", "557058:aa", retry); c != http.StatusNoContent {
+		t.Fatalf("retried webhook: %d", c)
+	}
+	raw, _ = h.st.TenantGet(ctx, "client-a", rescan.PendingBucket, []byte("557058:aa"))
+	if err := json.Unmarshal(raw, &p); err != nil || p.Deliveries != 3 || p.Duplicates != 1 || len(p.Hints) != 2 {
+		t.Fatalf("after a duplicate: %+v %v", p, err)
 	}
 	// Wrong event for the route, missing account, qsh of another route, context token.
 	if c := send("/webhooks/user-created", "user_deleted", "557058:bb", nil); c != http.StatusBadRequest {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/forge"
-	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/store"
 )
 
@@ -26,7 +25,7 @@ func (a *App) buildForge() (*forge.Verifier, error) {
 
 // registerForge mounts the Forge Remote entry points of the manifest.
 func (a *App) registerForge(g *echo.Group, v *forge.Verifier) {
-	(&forge.Entry{Verifier: v, Tokens: a.tokens, Inbox: rescan.Inbox{Store: a.store}, State: a.store, Now: a.now}).Register(g)
+	(&forge.Entry{Verifier: v, Tokens: a.tokens, Inbox: a.inbox, State: a.store, Now: a.now}).Register(g)
 }
 
 // apiAuth admits the panel's API calls: a Forge Invocation Token (Bearer)

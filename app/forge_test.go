@@ -110,10 +110,9 @@ func TestForgeUserEventsMarkRescans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e map[string]any
-	json.Unmarshal(raw, &e)
-	if e["event"] != "avi:jira:updated:user" || e["retry"] != float64(1) {
-		t.Fatalf("pending %v", e)
+	var p rescan.Pending
+	if err := json.Unmarshal(raw, &p); err != nil || len(p.Hints) != 1 || p.Hints[0].Event != "avi:jira:updated:user" || p.Hints[0].Cause != rescan.CauseForge {
+		t.Fatalf("pending %+v %v", p, err)
 	}
 	expectStatus(t, h.do("POST", "/forge/events/user", `{"eventType":"avi:jira:updated:issue","atlassianId":"557058:zz"}`, h.fitHeader(installationOf("client-a"), "", "")), http.StatusBadRequest)
 	expectStatus(t, h.do("POST", "/forge/events/user", `{"eventType":"avi:jira:updated:user"}`, h.fitHeader(installationOf("client-a"), "", "")), http.StatusBadRequest)

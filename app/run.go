@@ -44,6 +44,14 @@ func (a *App) Run(ctx context.Context, ln net.Listener, shutdownTimeout time.Dur
 		admin.Close()
 		return err
 	}
+	// Accounts a previous process left pending are rescanned; the audit
+	// logs are polled and the scheduled scans queued from now on.
+	if err := a.worker.Start(ctx); err != nil {
+		admin.Close()
+		return err
+	}
+	a.poller.Start(ctx)
+	a.scheduler.Start(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(3)

@@ -86,6 +86,9 @@ type Options struct {
 	// tenant): app traffic only (see Budget).
 	Budget    Budget
 	BudgetKey string
+	// Observer, when set, hears of every request sent and every wait
+	// (metrics).
+	Observer Observer
 	// Pacer, when set, spaces calls of each Jira endpoint to stay under
 	// Atlassian's burst limits (pace.go) rather than meet their 429s.
 	Pacer *Pacer
@@ -116,6 +119,7 @@ type Client struct {
 	budget    Budget
 	budgetKey string
 	pacer     *Pacer // nil: unpaced
+	observer  Observer
 
 	mu          sync.Mutex
 	pausedUntil time.Time // no request leaves before this (a quota 429)
@@ -180,7 +184,7 @@ func New(hc *http.Client, baseURL string, auth Authorizer, o Options) (*Client, 
 		maxWait: o.MaxWait, pageSize: o.PageSize, maxBody: o.MaxBodyBytes,
 		attempt: o.AttemptTimeout, call: o.CallTimeout, maxItems: o.MaxListItems, userAgent: o.UserAgent,
 		sleep: o.Sleep, now: o.Now, jitter: rand.Float64, stats: map[string]*OpStats{},
-		budget: o.Budget, budgetKey: o.BudgetKey, pacer: o.Pacer,
+		budget: o.Budget, budgetKey: o.BudgetKey, pacer: o.Pacer, observer: o.Observer,
 	}
 	own := *hc // the caller's client keeps its own redirect policy
 	own.CheckRedirect = c.checkRedirect
@@ -742,9 +746,27 @@ func (c *Client) opStats(op string) *OpStats {
 	return s
 }
 
+// Observer hears of the client's calls: Call once per request sent, with
+// the answer's status (0: no answer) and its cost in points; Wait for
+// each backoff or rate-limit pause.
+type Observer interface {
+	Call(op string, status, points int)
+	Wait(op string, d time.Duration)
+}
+
 func (c *Client) count(op string, retry bool, res result) {
 	if !res.sent {
 		return
+	}
+	if o := c.observer; o != nil {
+		status := 0
+		switch {
+		case res.api != nil:
+			status = res.api.StatusCode
+		case res.err == nil:
+			status = http.StatusOK
+		}
+		o.Call(op, status, res.points)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -765,6 +787,9 @@ func (c *Client) count(op string, retry bool, res result) {
 }
 
 func (c *Client) addWait(op string, d time.Duration) {
+	if o := c.observer; o != nil {
+		o.Wait(op, d)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.opStats(op).Waited += d

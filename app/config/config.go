@@ -32,6 +32,12 @@ const (
 	DefaultKeepScans      = 10
 	DefaultScanWorkers    = 2
 	DefaultPointsPerHour  = 65_000
+	// DefaultAuditPollInterval: DESIGN.md §8. Atlassian publishes no
+	// number for events-stream, the endpoint it points pollers to
+	// (https://developer.atlassian.com/cloud/admin/organization/poll-events-migration);
+	// the older /events allows 10 requests a minute, and one poll a minute
+	// per org stays far inside even that.
+	DefaultAuditPollInterval = time.Minute
 )
 
 // Serve is the configuration of `seatlens serve`.
@@ -59,6 +65,9 @@ type Serve struct {
 	KeepScans     int
 	ScanWorkers   int
 	PointsPerHour int // the app's hourly pool of Jira points, shared by all tenants
+
+	// Rescans (DESIGN.md §8).
+	AuditPollInterval time.Duration // how often each org key's audit log is read
 }
 
 // Register adds the serve flags to fs.
@@ -81,6 +90,8 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 	fs.IntVar(&c.KeepScans, "keep-scans", DefaultKeepScans, "finished scans kept per tenant")
 	fs.IntVar(&c.ScanWorkers, "scan-workers", DefaultScanWorkers, "scans run at once across tenants")
 	fs.IntVar(&c.PointsPerHour, "points-per-hour", DefaultPointsPerHour, "the app's hourly pool of Jira rate-limit points, shared by every tenant (65,000 at tier 1)")
+	fs.Var((*Duration)(&c.AuditPollInterval), "audit-poll-interval", "how often the org audit log of each tenant with an org key is read (e.g. 1m)")
+	c.AuditPollInterval = DefaultAuditPollInterval
 }
 
 func (c *Serve) registerData(fs *flag.FlagSet) {
@@ -154,6 +165,12 @@ func (c *Serve) Validate() error {
 	}
 	if c.ScanWorkers < 1 || c.ScanWorkers > 64 {
 		return fmt.Errorf("--scan-workers %d: want 1..64", c.ScanWorkers)
+	}
+	if c.AuditPollInterval == 0 {
+		c.AuditPollInterval = DefaultAuditPollInterval
+	}
+	if c.AuditPollInterval < time.Second || c.AuditPollInterval > 24*time.Hour {
+		return fmt.Errorf("--audit-poll-interval %s: want 1s..24h", c.AuditPollInterval)
 	}
 	if c.BodyLimit < 64<<10 || c.BodyLimit > 64<<20 {
 		return fmt.Errorf("--body-limit %d: want 65536..67108864 bytes", c.BodyLimit)

@@ -26,6 +26,7 @@ import (
 	"github.com/seatlens/seatlens/app/connect"
 	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/report"
+	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/scan"
 	"github.com/seatlens/seatlens/app/seats"
@@ -56,16 +57,14 @@ type Scans interface {
 	User(ctx context.Context, clientKey, id, accountID string) (billing.UserFindings, error)
 }
 
-// Rescans counts a tenant's accounts waiting for a targeted rescan.
-type Rescans interface {
-	Pending(ctx context.Context, clientKey string) (int, error)
-}
-
 // API serves /api/v1.
 type API struct {
-	Tenancy  Tenancy
-	Scans    Scans
-	Rescans  Rescans
+	Tenancy Tenancy
+	Scans   Scans
+	Rescans Rescans
+	Audit   Audit
+	// BaseURL is the app's public base URL (the audit hook's URL).
+	BaseURL  string
 	Reviews  Reviews
 	Executor Executor
 	Proof    Proof
@@ -100,6 +99,9 @@ func (a *API) Register(g *echo.Group) {
 	v1.GET("/seats", a.seats)
 	v1.GET("/users/:accountId", a.user)
 	v1.GET("/people", a.people)
+	if a.Rescans != nil {
+		a.registerRescans(v1)
+	}
 	if a.Reviews != nil {
 		a.registerReviews(v1)
 	}
@@ -177,6 +179,9 @@ type statusView struct {
 	LatestScan     *scan.Record `json:"latestScan"`
 	RunningScan    *scan.Record `json:"runningScan"`
 	PendingRescans int          `json:"pendingRescans"`
+	// AuditLog is how polling the org audit log stands (nil before the
+	// first poll, and without an org key).
+	AuditLog *rescan.AuditState `json:"auditLog,omitempty"`
 }
 
 func (a *API) status(c echo.Context) error {
@@ -204,6 +209,15 @@ func (a *API) status(c echo.Context) error {
 	if a.Rescans != nil {
 		if out.PendingRescans, err = a.Rescans.Pending(ctx, ck); err != nil {
 			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+	}
+	if a.Audit != nil {
+		st, err := a.Audit.AuditState(ctx, ck)
+		if err != nil {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+		if !st.PolledAt.IsZero() {
+			out.AuditLog = &st
 		}
 	}
 	return c.JSON(http.StatusOK, out)

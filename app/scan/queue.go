@@ -75,6 +75,10 @@ type Record struct {
 	// Attempts counts starts: a scan a restart interrupted is run again
 	// once, then ends failed.
 	Attempts int `json:"attempts"`
+	// Refreshed counts the targeted rescans that updated this scan's
+	// findings since it ended; RefreshedAt is the last one's time.
+	Refreshed   int        `json:"refreshed,omitempty"`
+	RefreshedAt *time.Time `json:"refreshedAt,omitempty"`
 }
 
 // RecordError is the error of a failed scan.
@@ -108,6 +112,8 @@ type QueueConfig struct {
 	Recorder interface {
 		RecordTx(tx store.Tx, clientKey, kind, actor, subject string, data map[string]any) error
 	}
+	// Ended, when set, hears of every scan's end (metrics, new seats).
+	Ended func(clientKey string, rec Record)
 }
 
 // Queue runs the scans of every tenant: durable in the store, one scan per
@@ -125,6 +131,7 @@ type Queue struct {
 
 // live is what a running scan reports while it runs.
 type live struct {
+	refresh  bool // a targeted rescan, not a scan
 	id       string
 	progress Progress
 	job      *Job
@@ -352,7 +359,7 @@ func (q *Queue) runOne(ctx context.Context, clientKey string) {
 	defer cancel()
 	job, site, err := q.cfg.Prepare.Prepare(scanCtx, clientKey)
 	if err != nil {
-		q.finish(ctx, clientKey, rec, nil, Classify(err), site, "")
+		q.finish(ctx, clientKey, rec, nil, nil, Classify(err), site, "")
 		return
 	}
 	job.Source.Progress = func(p Progress) {
@@ -370,11 +377,11 @@ func (q *Queue) runOne(ctx context.Context, clientKey string) {
 		if ctx.Err() != nil {
 			return // the server is stopping: the record stays running and is recovered at the next start
 		}
-		q.finish(ctx, clientKey, rec, nil, Classify(err), site, job.Source.OrgID)
+		q.finish(ctx, clientKey, rec, nil, nil, Classify(err), site, job.Source.OrgID)
 		return
 	}
 	rec.Calls, rec.Points = res.Calls, res.Points
-	q.finish(ctx, clientKey, rec, res.Findings, nil, site, job.Source.OrgID)
+	q.finish(ctx, clientKey, rec, res.Findings, res.Basis, nil, site, job.Source.OrgID)
 	log.Info().Str("scan", rec.ID).Int("users", res.Findings.Totals.Users).Int("calls", res.Calls).
 		Dur("took", res.Collected+res.Explained).Msg("scan done")
 }
@@ -404,7 +411,7 @@ func (q *Queue) installed(ctx context.Context, clientKey string) bool {
 // finish records a scan's end: its findings and the done record in one
 // transaction, or the failure. An uninstalled tenant's scan writes
 // nothing but its failed record (and nothing at all once purged).
-func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *billing.Findings, fail *Failure, site, orgID string) {
+func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *billing.Findings, basis *Basis, fail *Failure, site, orgID string) {
 	end := q.cfg.Now().UTC()
 	rec.EndedAt = &end
 	if fail == nil && !q.installed(ctx, clientKey) {
@@ -438,6 +445,9 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 			if err := saveFindings(tx, clientKey, rec.ID, f); err != nil {
 				return err
 			}
+			if err := saveBasis(tx, clientKey, rec.ID, basis); err != nil {
+				return err
+			}
 		}
 		if err := putRecord(tx, clientKey, rec); err != nil {
 			return err
@@ -460,6 +470,22 @@ func (q *Queue) finish(ctx context.Context, clientKey string, rec Record, f *bil
 		q.cfg.Logger.Error().Err(err).Str("client_key", clientKey).Str("scan", rec.ID).Msg("scan: could not record the scan's end")
 		return
 	}
+	if q.cfg.Ended != nil && err == nil {
+		q.cfg.Ended(clientKey, rec)
+	}
+}
+
+// Depth is how many tenants have a scan waiting to start and how many
+// have one running (targeted rescans not counted).
+func (q *Queue) Depth() (queued, running int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, lv := range q.running {
+		if !lv.refresh {
+			running++
+		}
+	}
+	return len(q.ready), running
 }
 
 // saveFindings writes the findings of scan id: the head, then each user.

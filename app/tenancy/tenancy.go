@@ -56,6 +56,8 @@ type Service struct {
 	// Budget meters the calls of the app's credentials in Atlassian's
 	// points, across every tenant; nil: unmetered.
 	Budget atlassian.Budget
+	// Observer, when set, hears of every call to Atlassian (metrics).
+	Observer atlassian.Observer
 
 	mu     sync.Mutex
 	pacers map[string]*atlassian.Pacer // per tenant: its burst buckets outlive one scan
@@ -91,7 +93,7 @@ func (s *Service) transport() http.RoundTripper {
 }
 
 func (s *Service) options(retries bool) atlassian.Options {
-	o := atlassian.Options{UserAgent: "seatlens", AttemptTimeout: s.AttemptTimeout, CallTimeout: s.CallTimeout, MaxInFlight: s.concurrency()}
+	o := atlassian.Options{UserAgent: "seatlens", AttemptTimeout: s.AttemptTimeout, CallTimeout: s.CallTimeout, MaxInFlight: s.concurrency(), Observer: s.Observer}
 	if !retries {
 		o.MaxRetries = -1
 	}
@@ -569,4 +571,21 @@ func (s *Service) FindPeople(ctx context.Context, clientKey, query string) ([]Pe
 		}
 	}
 	return out, nil
+}
+
+// AuditLog gives a client of the Organizations API with the tenant's org
+// key, for reading its audit log; ok is false without a key.
+func (s *Service) AuditLog(ctx context.Context, clientKey string) (c *atlassian.Client, orgID string, ok bool, err error) {
+	if _, err := s.installed(ctx, clientKey); err != nil {
+		return nil, "", false, err
+	}
+	cred, ok, err := s.orgCredential(ctx, clientKey)
+	if err != nil || !ok {
+		return nil, "", false, err
+	}
+	c, err = atlassian.New(&http.Client{Transport: s.transport()}, s.OrgAPIURL, atlassian.Bearer(cred.Key), s.options(true))
+	if err != nil {
+		return nil, "", false, fmt.Errorf("tenancy: org client: %w", err)
+	}
+	return c, cred.OrgID, true, nil
 }
