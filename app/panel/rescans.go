@@ -106,16 +106,26 @@ func (a *API) newSeats(c echo.Context) error {
 	}
 	latest := done[0]
 	out.Scan = latest.ID
+	fresh, err := a.Rescans.NewSeats(ctx, ck, latest.ID, since)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
 	if len(done) > 1 && latest.StartedAt != nil && !latest.StartedAt.Before(since) {
 		found, err := a.seatsFoundNew(ctx, ck, done[1].ID, latest)
 		if err != nil {
 			return apperr.E(op, apperr.Unavailable, "", err)
 		}
-		out.Seats = append(out.Seats, found...)
-	}
-	fresh, err := a.Rescans.NewSeats(ctx, ck, latest.ID, since)
-	if err != nil {
-		return apperr.E(op, apperr.Unavailable, "", err)
+		// The latest scan's findings include what targeted rescans added
+		// since; those seats are listed once, as the rescan saw them come.
+		rescanned := map[[2]string]bool{}
+		for _, s := range fresh {
+			rescanned[[2]string{s.AccountID, s.Product}] = true
+		}
+		for _, s := range found {
+			if !rescanned[[2]string{s.AccountID, s.Product}] {
+				out.Seats = append(out.Seats, s)
+			}
+		}
 	}
 	out.Seats = append(out.Seats, fresh...)
 	out.Total = len(out.Seats)

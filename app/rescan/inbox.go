@@ -115,12 +115,14 @@ func (i *Inbox) MarkPending(ctx context.Context, clientKey string, e webhook.Eve
 }
 
 // Mark records accounts to rescan in one transaction and returns how many
-// were new deliveries (not duplicates).
+// accounts a new delivery (not a duplicate) named.
 func (i *Inbox) Mark(ctx context.Context, clientKey, source string, marks []Mark) (int, error) {
 	now := i.now()
 	taken, dups := 0, 0
+	accounts := map[string]bool{}
 	err := i.Store.Update(ctx, func(tx store.Tx) error {
 		taken, dups = 0, 0
+		clear(accounts)
 		for _, m := range marks {
 			dup := false
 			if m.Key != "" {
@@ -136,6 +138,7 @@ func (i *Inbox) Mark(ctx context.Context, clientKey, source string, marks []Mark
 				dups++
 			} else {
 				taken++
+				accounts[m.AccountID] = true
 			}
 			var p Pending
 			v, err := tx.Get(clientKey, PendingBucket, []byte(m.AccountID))
@@ -185,7 +188,7 @@ func (i *Inbox) Mark(ctx context.Context, clientKey, source string, marks []Mark
 	if taken > 0 && i.Notify != nil {
 		i.Notify(clientKey)
 	}
-	return taken, nil
+	return len(accounts), nil
 }
 
 // Pending counts the tenant's accounts awaiting a targeted rescan.
