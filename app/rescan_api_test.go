@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	simDana  = "5b10a2844c20165700ede204" // jira-servicemanagement-users only
-	simChen  = "5b10a2844c20165700ede203" // engineering
+	simDana = "5b10a2844c20165700ede204" // jira-servicemanagement-users only
+	simChen = "5b10a2844c20165700ede203" // engineering
 )
 
 // simAddMember adds an account to a group through the sim's admin API, as
