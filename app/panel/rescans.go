@@ -110,7 +110,9 @@ func (a *API) newSeats(c echo.Context) error {
 	if err != nil {
 		return apperr.E(op, apperr.Unavailable, "", err)
 	}
-	if len(done) > 1 && latest.StartedAt != nil && !latest.StartedAt.Before(since) {
+	// Two scans read with different credentials see different things: a
+	// seat the org key shows for the first time is no new seat.
+	if len(done) > 1 && latest.StartedAt != nil && !latest.StartedAt.Before(since) && slices.Equal(done[1].Credentials, latest.Credentials) {
 		found, err := a.seatsFoundNew(ctx, ck, done[1].ID, latest)
 		if err != nil {
 			return apperr.E(op, apperr.Unavailable, "", err)

@@ -104,6 +104,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		UninstallGrace: config.DefaultUninstallGrace, BodyLimit: 1 << 20,
 		// The demo's site is its own Organizations API.
 		OrgAPIURL: siteURL, KeepScans: config.DefaultKeepScans, ScanWorkers: config.DefaultScanWorkers,
+		// A change made on the demo's site shows within seconds.
+		AuditPollInterval: 5 * time.Second,
 	}
 	if err := cfg.Validate(); err != nil {
 		appLn.Close()

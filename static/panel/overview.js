@@ -27,6 +27,7 @@ export async function overview(root) {
   } else {
     const s = latest.summary;
     parts.push(totals(s));
+    parts.push(await door(s, status));
     parts.push(el("div", { class: "columns" }, productsTable(s), chart(s)));
     parts.push(findings(s));
     parts.push(await changes(latest, s));
@@ -124,6 +125,33 @@ function totals(s) {
     card("Review", number(t.review), null, "moved"),
     card("Hold", number(t.hold), null, "inprogress"),
     card("Not billable", number(t.notBillable), null, "default"));
+}
+
+const HOW = {
+  invited: "invited with the product",
+  "default-group": "added to the default group",
+  "added-to-group": "added to a group",
+  "access-request": "an access request approved",
+  "role-granted": "given a role directly",
+  unknown: "seen at a rescan",
+};
+
+// door lists the billable seats that came in since the previous full
+// scan, and how: Atlassian bills the month's highest count, so they are
+// worth undoing before the period closes.
+async function door(s, status) {
+  const { seats, total } = await api("new-seats");
+  const name = (key) => ((s.products || []).find((p) => p.key === key) || { name: key }).name;
+  const pending = status.pendingRescans || 0;
+  return el("section", { class: "card", "aria-labelledby": "door-h", id: "door" },
+    el("h2", { id: "door-h" }, "New seats since the previous scan ", lozenge(number(total), total ? "new" : "default")),
+    total === 0 ? el("p", { class: "subtle" }, "No billable seat has come in since the previous full scan.")
+      : el("ul", { class: "findings" }, seats.slice(-8).reverse().map((x) => el("li", {},
+        el("a", { href: "#/users/" + encodeURIComponent(x.accountId) }, x.displayName || x.accountId),
+        " · " + name(x.product) + ", " + (HOW[x.how] || x.how) + (x.groupName ? " (" + x.groupName + ")" : "") + " · ",
+        el("time", { datetime: x.at }, dateTime(x.at))))),
+    total > 8 ? el("p", { class: "subtle" }, "and " + number(total - 8) + " more (GET /api/v1/new-seats lists them all).") : null,
+    pending ? el("p", { class: "subtle" }, spinner("Rescanning"), " " + number(pending) + (pending === 1 ? " account" : " accounts") + " changed and will be read again in a moment.") : null);
 }
 
 function productsTable(s) {

@@ -176,7 +176,46 @@ export async function settingsView(root) {
           settingsView(root).then(resize);
         } }, "Remove")))))));
 
-  root.replaceChildren(rules, orgForm, csvForm, holds);
+  root.replaceChildren(rules, orgForm, await freshness(root, status), csvForm, holds);
+}
+
+// freshness: how Seatlens hears of changes between full scans: Jira's
+// user webhooks always; the org audit log, polled with the org key or
+// pushed by the organisation's audit-log webhook where the plan has it.
+async function freshness(root, status) {
+  const hook = await api("audit-hook");
+  const k = status.orgKey || {};
+  const poll = hook.polling;
+  const polling = !k.present
+    ? el("p", { class: "subtle", id: "audit-polling" }, "Without an org key, group and product changes wait for the scheduled rescan; Jira's user webhooks still bring new and changed accounts at once.")
+    : el("p", { class: poll && poll.error ? "error" : "subtle", id: "audit-polling" }, !poll ? "The organisation's audit log is read regularly with the org key; the first read is due."
+      : poll.error ? "The last read of the audit log, " + dateTime(poll.polledAt) + ", failed: " + poll.error
+        : "The audit log was last read " + dateTime(poll.polledAt) + ": " + poll.events + " events so far, naming " + poll.accounts + " accounts to rescan.");
+  const shown = el("div", { id: "audit-hook-value" });
+  const make = el("button", { class: "button", type: "button", onclick: async () => {
+    if (hook.configured && !confirm("Make a new URL and header? The ones given before stop working.")) return;
+    try {
+      const made = await api("audit-hook", { method: "POST" });
+      shown.replaceChildren(
+        el("p", {}, "In Atlassian Administration, add an audit-log webhook with this URL and this header (Atlassian's guide: “Learn more about audit log webhooks”). The header's value is shown only now."),
+        el("dl", { class: "hook" },
+          el("dt", {}, "URL"), el("dd", { class: "mono small" }, made.url || made.path),
+          el("dt", {}, "Header"), el("dd", { class: "mono small" }, made.header),
+          el("dt", {}, "Value"), el("dd", { class: "mono small" }, made.value)));
+      make.textContent = "Make a new URL";
+      resize();
+    } catch (err) {
+      flag("No URL made", err.message, "error");
+    }
+  } }, hook.configured ? "Make a new URL" : "Make a webhook URL");
+  return el("section", { class: "card settings", "aria-labelledby": "fresh-h" },
+    el("h2", { id: "fresh-h" }, "Keeping the seats fresh"),
+    polling,
+    el("h3", {}, "Audit-log webhook"),
+    el("p", { class: "subtle" }, "Organisations on an Enterprise plan or Atlassian Guard Premium can push their audit log to Seatlens, so a seat given through a group shows within seconds. It only ever tells Seatlens which accounts to read again."),
+    hook.configured ? el("p", { id: "audit-hook-state" }, "A webhook URL was made " + dateTime(hook.createdAt) + (hook.url ? " (" + hook.url + ")" : "") + "; " +
+      hook.received + " deliveries received" + (hook.lastAt ? ", the last " + dateTime(hook.lastAt) : "") + ".") : null,
+    make, shown);
 }
 
 export { ApiError };
