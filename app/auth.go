@@ -25,7 +25,11 @@ func (a *App) buildForge() (*forge.Verifier, error) {
 
 // registerForge mounts the Forge Remote entry points of the manifest.
 func (a *App) registerForge(g *echo.Group, v *forge.Verifier) {
-	(&forge.Entry{Verifier: v, Tokens: a.tokens, Inbox: a.inbox, State: a.store, Now: a.now}).Register(g)
+	(&forge.Entry{Verifier: v, Tokens: a.tokens, Inbox: a.inbox, State: a.store, Now: a.now,
+		Scheduled: func(ctx context.Context, clientKey string) error {
+			_, err := a.scheduler.RunTenant(ctx, clientKey)
+			return err
+		}}).Register(g)
 }
 
 // apiAuth admits the panel's API calls: a Forge Invocation Token (Bearer)

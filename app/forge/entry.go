@@ -35,6 +35,9 @@ type Entry struct {
 	Inbox    webhook.Inbox
 	State    State
 	Now      func() time.Time
+	// Scheduled, when set, runs at each scheduled trigger of a tenant:
+	// the tenant's scheduled scan is queued there when due (rescan).
+	Scheduled func(ctx context.Context, clientKey string) error
 }
 
 // Register mounts the endpoints on g.
@@ -65,6 +68,11 @@ func (e *Entry) scheduled(c echo.Context) error {
 	at := e.Now().UTC().Format(time.RFC3339)
 	if err := e.State.TenantPut(ctx, inv.Principal.ClientKey, StateBucket, []byte("scheduled-at"), []byte(at)); err != nil {
 		return apperr.E("forge.scheduled", apperr.Unavailable, "could not record the run", err)
+	}
+	if e.Scheduled != nil {
+		if err := e.Scheduled(ctx, inv.Principal.ClientKey); err != nil {
+			return apperr.E("forge.scheduled", apperr.Unavailable, "could not queue the scheduled scan", err)
+		}
 	}
 	return ok(c)
 }

@@ -92,6 +92,23 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]string, error) {
 	return queued, errors.Join(errs...)
 }
 
+// RunTenant queues one tenant's scan if it is due (the Forge scheduled
+// trigger's turn); queued says whether it did.
+func (s *Scheduler) RunTenant(ctx context.Context, clientKey string) (queued bool, err error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	due, err := s.due(ctx, clientKey, now())
+	if err != nil || !due {
+		return false, err
+	}
+	if _, err := s.Scans.Enqueue(ctx, clientKey, CauseSchedule); err != nil && !errors.Is(err, scan.ErrScanRunning) {
+		return false, err
+	}
+	return true, nil
+}
+
 func (s *Scheduler) due(ctx context.Context, clientKey string, now time.Time) (bool, error) {
 	sched, err := s.ScheduleOf(ctx, clientKey)
 	if err != nil {
