@@ -225,6 +225,30 @@ func TestAuditLogFindsANewSeat(t *testing.T) {
 	if n, err := p.app.poller.Poll(ctx, p.inst.ClientKey); err != nil || n != 0 {
 		t.Fatalf("a second poll marked %d accounts (%v)", n, err)
 	}
+	// Someone invited with Jira Software.
+	resp, err := http.Post(p.siteURL+"/sim/admin/users", "application/json",
+		strings.NewReader(`{"accountId":"557058:newcomer","displayName":"New Comer","email":"new@seatlens-sim.example","products":["jira-software"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sim: invite: %d", resp.StatusCode)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.site.FlushWebhooks(fctx); err != nil {
+		t.Fatal(err)
+	}
+	p.forgetPending(t)
+	if n, err := p.app.poller.Poll(ctx, p.inst.ClientKey); err != nil || n != 1 {
+		t.Fatalf("poll after the invitation marked %d accounts (%v)", n, err)
+	}
+	p.rescanPending(t)
+	seats = p.newSeats(t)
+	if len(seats) != 2 || seats[1].AccountID != "557058:newcomer" || seats[1].How != rescan.HowInvited || seats[1].Product != billing.JiraSoftware {
+		t.Fatalf("new seats after the invitation: %+v", seats)
+	}
 
 	// Pushed by the audit-log webhook.
 	code, body := p.call(t, "POST", "/api/v1/audit-hook", simAdmin, "")

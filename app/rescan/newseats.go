@@ -109,12 +109,18 @@ func keepNewSeats(tx store.Tx, clientKey string, p Pending, r *scan.Refreshed) (
 // and the seat's paths: the group an event names, else the seat's groups.
 func howCame(product string, groups []string, direct, wasUnseen bool, hints []Hint, defaultFor map[string][]string, at time.Time) (how, group, cause string, when time.Time) {
 	how, when = HowUnknown, at
+	// An invitation or an approved access request is why the account's
+	// groups changed, so it names how the seat came before they do.
 	for _, h := range slices.Backward(hints) {
 		switch {
 		case isAccessRequest(h.Event):
 			return HowAccessRequest, "", h.Cause, h.At
 		case isInvite(h.Event) || (wasUnseen && isUserCreated(h.Event)):
 			return HowInvited, firstOr(groups), h.Cause, h.At
+		}
+	}
+	for _, h := range slices.Backward(hints) {
+		switch {
 		case h.GroupID != "" && slices.Contains(groups, h.GroupID):
 			if slices.Contains(defaultFor[h.GroupID], product) {
 				return HowDefaultGroup, h.GroupID, h.Cause, h.At

@@ -166,6 +166,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) *adminE
 		}
 		added = append(added, g)
 	}
+	site.logEvent(auditEvent{Action: evUserInvited, AccountID: u.AccountID})
 	if notify != nil {
 		notify(webhookUserCreated, u.AccountID)
 	}

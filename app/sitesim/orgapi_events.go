@@ -18,6 +18,7 @@ const (
 	evUserRemovedFromGroup = "user_removed_from_group"
 	evProductAccessGranted = "product_access_granted"
 	evProductAccessRevoked = "product_access_revoked"
+	evUserInvited          = "user_invited"
 )
 
 // Actors of changes not made by an account: orgActor is the org API key,
@@ -262,7 +263,10 @@ func (s *Server) orgEventOf(r *http.Request, e auditEvent, names map[string]stri
 	user, group := names[e.AccountID], e.GroupName
 	o.Attributes.Context = []eventContext{
 		{ID: e.AccountID, Type: "users", Attributes: map[string]string{"name": user}, Links: selfLink{dirBase + "/users/" + e.AccountID}},
-		{ID: e.GroupID, Type: "groups", Attributes: map[string]string{"name": group}, Links: selfLink{dirBase + "/groups/" + e.GroupID}},
+	}
+	if e.GroupID != "" {
+		o.Attributes.Context = append(o.Attributes.Context,
+			eventContext{ID: e.GroupID, Type: "groups", Attributes: map[string]string{"name": group}, Links: selfLink{dirBase + "/groups/" + e.GroupID}})
 	}
 	msg := a.Name + " "
 	switch e.Action {
@@ -274,6 +278,8 @@ func (s *Server) orgEventOf(r *http.Request, e auditEvent, names map[string]stri
 		msg += "gave " + user + " access to " + e.Product + " through the group " + group
 	case evProductAccessRevoked:
 		msg += "took " + user + "'s access to " + e.Product + " through the group " + group
+	case evUserInvited:
+		msg += "invited " + user
 	}
 	if e.Product != "" {
 		o.Attributes.Context = append(o.Attributes.Context, eventContext{ID: s.resourceID(e.Product), Type: "products",
