@@ -87,6 +87,7 @@ type Worker struct {
 	mu      sync.Mutex
 	active  map[string]bool      // tenants that may have pending accounts
 	backoff map[string]time.Time // tenants whose last try failed
+	pruned  map[string]time.Time // when each tenant's old deliveries were last forgotten
 	wake    chan struct{}
 	pending counter
 }
@@ -97,7 +98,7 @@ func (w *Worker) init() {
 	if w.active != nil {
 		return
 	}
-	w.active, w.backoff, w.wake = map[string]bool{}, map[string]time.Time{}, make(chan struct{}, 1)
+	w.active, w.backoff, w.pruned, w.wake = map[string]bool{}, map[string]time.Time{}, map[string]time.Time{}, make(chan struct{}, 1)
 	if w.Debounce <= 0 {
 		w.Debounce = DefaultDebounce
 	}
@@ -185,6 +186,7 @@ func (w *Worker) round(ctx context.Context) {
 			return
 		}
 		idle, err := w.Turn(ctx, ck)
+		prune := false
 		w.mu.Lock()
 		switch {
 		case err != nil:
@@ -193,10 +195,19 @@ func (w *Worker) round(ctx context.Context) {
 		case idle:
 			delete(w.active, ck)
 			delete(w.backoff, ck)
+			prune = now.Sub(w.pruned[ck]) > time.Hour
+			if prune {
+				w.pruned[ck] = now
+			}
 		default:
 			delete(w.backoff, ck)
 		}
 		w.mu.Unlock()
+		if prune {
+			if err := w.Inbox.PruneSeen(ctx, ck); err != nil && !errors.Is(err, store.ErrNotFound) {
+				w.Logger.Warn().Err(err).Str("client_key", ck).Msg("rescan: forget old deliveries")
+			}
+		}
 	}
 }
 
@@ -204,6 +215,15 @@ func (w *Worker) round(ctx context.Context) {
 // pending any more. Exported for tests that drive the worker by hand.
 func (w *Worker) Turn(ctx context.Context, clientKey string) (idle bool, err error) {
 	w.init()
+	// An uninstalled tenant's accounts wait: a reinstall within the grace
+	// period picks them up, a purge deletes them.
+	if t, err := w.Inbox.Store.Tenant(ctx, clientKey); err != nil || !t.Installed {
+		w.pending.set(clientKey, 0)
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+		return err == nil, err
+	}
 	all, err := w.Inbox.PendingList(ctx, clientKey, w.Threshold+1)
 	if errors.Is(err, store.ErrNotFound) {
 		w.pending.set(clientKey, 0)

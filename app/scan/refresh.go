@@ -129,13 +129,17 @@ func rereadKeyed(ctx context.Context, src Source, basis *Basis, ids []string, kn
 	}
 	var mu sync.Mutex
 	legacy := map[*billing.User][]legacyRole{}
+	p := newPool(ctx, concurrency(src))
 	for _, u := range order {
 		if !mayBeBillable(u) && len(held[u]) == 0 {
 			continue
 		}
-		if err := c.userRoles(ctx, u, basis.ARIs, &mu, legacy); err != nil {
-			return nil, err
-		}
+		p.submit(func(ctx context.Context) error { return c.userRoles(ctx, u, basis.ARIs, &mu, legacy) })
+	}
+	if err := p.wait(); err != nil {
+		return nil, err
+	}
+	for _, u := range order {
 		if u.AccountType == billing.AccountCustomer && slices.Contains(held[u], billing.CustomerAccountProduct) && len(u.Roles) == 0 && len(legacy[u]) == 0 {
 			u.Roles = []billing.RoleAssignment{{Product: billing.CustomerAccountProduct, Role: billing.RoleCustomer, Method: billing.MethodInferred}}
 		}
@@ -149,16 +153,21 @@ func rereadKeyed(ctx context.Context, src Source, basis *Basis, ids []string, kn
 	// Accounts outside the directory (app and customer accounts) are
 	// listed only by Jira, and only to a credential that may list users.
 	hasCustomerProduct := slices.ContainsFunc(basis.Snapshot.Products, func(p billing.Product) bool { return p.Key == billing.CustomerAccountProduct })
-	for _, id := range ids {
-		if found[id] != nil || src.JiraAdmin == nil {
-			continue
+	var outside []string
+	if src.JiraAdmin != nil {
+		for _, id := range ids {
+			if found[id] == nil {
+				outside = append(outside, id)
+			}
 		}
-		ju, ok, err := jiraUser(ctx, src.Jira, id)
-		if err != nil {
-			return nil, stepErr("read account "+id, err)
-		}
-		if !ok || ju.AccountType == billing.AccountAtlassian {
-			continue // gone, or a person who left the directory
+	}
+	jus, err := jiraUsers(ctx, src, outside)
+	if err != nil {
+		return nil, err
+	}
+	for _, ju := range jus {
+		if ju.AccountType == billing.AccountAtlassian {
+			continue // a person who left the directory
 		}
 		u := &billing.User{AccountID: ju.AccountID, DisplayName: ju.DisplayName, Email: ju.EmailAddress,
 			AccountType: ju.AccountType, AppType: ju.AppType, Active: ju.Active, ServiceAccount: service[ju.AccountID]}
@@ -190,15 +199,12 @@ func rereadKeyless(ctx context.Context, src Source, basis *Basis, ids []string, 
 	for _, p := range basis.Snapshot.Products {
 		licensed[p.Key] = true
 	}
+	jus, err := jiraUsers(ctx, src, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []billing.User
-	for _, id := range ids {
-		ju, ok, err := jiraUser(ctx, src.Jira, id)
-		if err != nil {
-			return nil, stepErr("read account "+id, err)
-		}
-		if !ok {
-			continue
-		}
+	for _, ju := range jus {
 		u := billing.User{AccountID: ju.AccountID, DisplayName: ju.DisplayName, Email: ju.EmailAddress,
 			AccountType: ju.AccountType, AppType: ju.AppType, Active: ju.Active}
 		if ju.Groups != nil {
@@ -225,6 +231,43 @@ func rereadKeyless(ctx context.Context, src Source, basis *Basis, ids []string, 
 		}
 	}
 	return out, nil
+}
+
+// jiraUsers reads accounts with their groups and application roles,
+// concurrency at a time, in the order of ids; an account the site no
+// longer knows is left out.
+func jiraUsers(ctx context.Context, src Source, ids []string) ([]atlassian.User, error) {
+	got := make([]*atlassian.User, len(ids))
+	p := newPool(ctx, concurrency(src))
+	for i, id := range ids {
+		p.submit(func(ctx context.Context) error {
+			u, ok, err := jiraUser(ctx, src.Jira, id)
+			if err != nil {
+				return stepErr("read account "+id, err)
+			}
+			if ok {
+				got[i] = &u
+			}
+			return nil
+		})
+	}
+	if err := p.wait(); err != nil {
+		return nil, err
+	}
+	var out []atlassian.User
+	for _, u := range got {
+		if u != nil {
+			out = append(out, *u)
+		}
+	}
+	return out, nil
+}
+
+func concurrency(src Source) int {
+	if src.Concurrency > 0 {
+		return src.Concurrency
+	}
+	return DefaultConcurrency
 }
 
 // jiraUser reads one account with its groups; ok is false when the site
