@@ -268,10 +268,6 @@ func TestAuditLogFindsANewSeat(t *testing.T) {
 	if strings.Contains(string(body), hook.Value) {
 		t.Fatal("GET audit-hook shows the header's value")
 	}
-	since := time.Now()
-	p.simAddMember(t, sitesim.GroupAgents, simChen)
-	p.forgetPending(t)
-	events := p.simEvents(t, since.Add(-time.Second))
 	push := func(value, body string) int {
 		req, _ := http.NewRequest(http.MethodPost, hook.URL, strings.NewReader(body))
 		req.Header.Set("Authorization", value)
@@ -283,14 +279,31 @@ func TestAuditLogFindsANewSeat(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if c := push("Bearer not-the-secret", events); c != http.StatusUnauthorized {
+	if c := push("Bearer not-the-secret", "[]"); c != http.StatusUnauthorized {
 		t.Fatalf("wrong header: %d", c)
 	}
 	if c := push(hook.Value, `{"hello":"world"}`); c != http.StatusBadRequest {
 		t.Fatalf("not events: %d", c)
 	}
-	if c := push(hook.Value, events); c != http.StatusNoContent {
-		t.Fatalf("delivery: %d", c)
+	// The org admin registers it; the site pushes its audit events.
+	reg, _ := json.Marshal(map[string]string{"url": hook.URL, "header": hook.Header, "value": hook.Value})
+	req, _ := http.NewRequest(http.MethodPut, p.siteURL+"/sim/admin/audit-webhooks", strings.NewReader(string(reg)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sim: register the audit webhook: %d", resp.StatusCode)
+	}
+	okBefore, _ := p.site.AuditPushes()
+	p.simAddMember(t, sitesim.GroupAgents, simChen)
+	if ok, failed := p.site.AuditPushes(); ok != okBefore+1 || failed != 0 {
+		t.Fatalf("audit pushes ok %d failed %d, want one delivery", ok-okBefore, failed)
+	}
+	pend, err := p.app.inbox.PendingList(ctx, p.inst.ClientKey, 0)
+	if err != nil || len(pend) != 1 || !slices.ContainsFunc(pend[0].Hints, func(h rescan.Hint) bool { return h.Cause == rescan.CauseAuditHook }) {
+		t.Fatalf("pending after the push: %+v %v", pend, err)
 	}
 	p.rescanPending(t)
 	seats = p.newSeats(t)
@@ -315,26 +328,3 @@ func TestAuditLogFindsANewSeat(t *testing.T) {
 		t.Fatalf("status audit log %+v", st.AuditLog)
 	}
 }
-
-// simEvents reads the org audit log as Atlassian would push it: the
-// events-stream page's data.
-func (p *scanPair) simEvents(t *testing.T, from time.Time) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, p.siteURL+"/admin/v1/orgs/"+sitesim.DefaultOrgID+"/events-stream?from="+
-		jsonInt(from.UnixMilli()), nil)
-	req.Header.Set("Authorization", "Bearer "+sitesim.DefaultOrgKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var page struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("events-stream: %d %v", resp.StatusCode, err)
-	}
-	return string(page.Data)
-}
-
-func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }

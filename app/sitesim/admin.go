@@ -22,6 +22,8 @@ import (
 //	DELETE /sim/admin/groups/{groupId}/members/{accountId} → 204; user_updated
 //	POST   /sim/admin/activity                          {accountId, product, at?} → 204; records lastActive (at: RFC 3339, default now)
 //	PUT    /sim/admin/groups/{groupId}                  {synced} → 204; the group is (or stops being) synced from the identity provider, which keeps its members as they are now
+//	PUT    /sim/admin/audit-webhooks                    {url, header, value} → 204; the org's audit-log webhook (audithooks.go)
+//	DELETE /sim/admin/audit-webhooks                    → 204
 //
 // products puts a new user into each product's default groups. Removing
 // a user deactivates the account (memberships are kept, as Atlassian
@@ -73,6 +75,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) bool {
 		err = s.adminActivity(w, r)
 	case len(parts) == 2 && parts[0] == "groups" && r.Method == http.MethodPut:
 		err = s.adminSetGroup(w, r, parts[1])
+	case len(parts) == 1 && parts[0] == "audit-webhooks" && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
+		err = s.adminAuditWebhooks(w, r)
 	default:
 		err = adminErr(http.StatusNotFound, "no admin operation "+r.Method+" "+r.URL.Path)
 	}

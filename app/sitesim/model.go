@@ -184,6 +184,9 @@ type Site struct {
 	// notify is the Server's webhook hook (webhooks.go), called with s.mu
 	// held for writing; nil = no listener.
 	notify func(event, accountID string)
+	// onEvent is the Server's audit-log push hook (audithooks.go), called
+	// with s.mu held for writing; nil = no listener.
+	onEvent func(auditEvent)
 }
 
 // NewSite loads a scenario, refusing an inconsistent one.

@@ -72,6 +72,9 @@ func (s *Site) logEvent(e auditEvent) {
 		s.events = append(s.events[:0], s.events[maxEvents/2:]...)
 	}
 	s.events = append(s.events, e)
+	if s.onEvent != nil {
+		s.onEvent(e)
+	}
 }
 
 // orgEvent is one event of events-stream (orgapi-documented.md §15,

@@ -63,6 +63,7 @@ type Server struct {
 	keys  lazyKeys     // install key and Forge key (host.go)
 	host  hostRegistry // installed apps' page modules (hostpage.go)
 	hooks webhookQueue // webhook subscriptions and deliveries (webhooks.go)
+	audit auditPush    // the org's audit-log webhooks (audithooks.go)
 }
 
 // Request is one call the site answered (tests assert on them).
@@ -105,8 +106,9 @@ func New(site *Site, o Options) (*Server, error) {
 	}
 	s.orgRoutes() // Organizations API mount (orgapi.go)
 	site.mu.Lock()
-	site.now = o.Now               // audit-log event times follow the server's clock
-	site.notify = s.enqueueWebhook // hook: webhooks.go
+	site.now = o.Now                // audit-log event times follow the server's clock
+	site.notify = s.enqueueWebhook  // hook: webhooks.go
+	site.onEvent = s.pushAuditEvent // hook: audithooks.go
 	site.mu.Unlock()
 	return s, nil
 }

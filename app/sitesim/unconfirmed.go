@@ -556,6 +556,13 @@ func specDeviation(method, path string, status int) string {
 //     left out on the last page; links.prev is never given; page_size is
 //     the number of events on the page.
 //
+// Audit-log webhooks (audithooks.go): a delivery is a POST of a JSON
+// array of at most auditBatch events, each exactly as events-stream's
+// data shows it, with the registered header; events logged within 5 ms
+// go together; a non-2xx answer is retried as webhooks are. Atlassian
+// documents the feature (up to three URLs, one static header, batches)
+// but not the body.
+//
 // Service accounts: id is serviceAccountIDPrefix + account ID
 // (atlassianId is the account ID), container the org ARI, status
 // ACTIVE/INACTIVE, updatedAt addedToOrg in epoch ms (0 when unknown),

@@ -198,6 +198,7 @@ func (s *Server) FlushWebhooks(ctx context.Context) error {
 		s.hooks.mu.Lock()
 		idle := !s.hooks.running && len(s.hooks.queue) == 0
 		s.hooks.mu.Unlock()
+		idle = idle && s.auditIdle()
 		if idle {
 			return nil
 		}
