@@ -250,6 +250,29 @@ func TestAuditLogFindsANewSeat(t *testing.T) {
 		t.Fatalf("new seats after the invitation: %+v", seats)
 	}
 
+	// An access request approved: the account joins the default group.
+	resp, err = http.Post(p.siteURL+"/sim/admin/access-requests", "application/json",
+		strings.NewReader(`{"accountId":"`+simDana+`","product":"jira-product-discovery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sim: approve access: %d", resp.StatusCode)
+	}
+	if err := p.site.FlushWebhooks(fctx); err != nil {
+		t.Fatal(err)
+	}
+	p.forgetPending(t)
+	if n, err := p.app.poller.Poll(ctx, p.inst.ClientKey); err != nil || n != 1 {
+		t.Fatalf("poll after the approval marked %d accounts (%v)", n, err)
+	}
+	p.rescanPending(t)
+	seats = p.newSeats(t)
+	if len(seats) != 3 || seats[2].AccountID != simDana || seats[2].How != rescan.HowAccessRequest || seats[2].Product != billing.JiraProductDiscovery {
+		t.Fatalf("new seats after the approval: %+v", seats)
+	}
+
 	// Pushed by the audit-log webhook.
 	code, body := p.call(t, "POST", "/api/v1/audit-hook", simAdmin, "")
 	if code != http.StatusCreated {

@@ -22,6 +22,7 @@ import (
 //	DELETE /sim/admin/groups/{groupId}/members/{accountId} → 204; user_updated
 //	POST   /sim/admin/activity                          {accountId, product, at?} → 204; records lastActive (at: RFC 3339, default now)
 //	PUT    /sim/admin/groups/{groupId}                  {synced} → 204; the group is (or stops being) synced from the identity provider, which keeps its members as they are now
+//	POST   /sim/admin/access-requests                   {accountId, product} → 204; an org admin approves the account's request for the product: it joins the product's default group (user_updated)
 //	PUT    /sim/admin/audit-webhooks                    {url, header, value} → 204; the org's audit-log webhook (audithooks.go)
 //	DELETE /sim/admin/audit-webhooks                    → 204
 //
@@ -75,6 +76,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) bool {
 		err = s.adminActivity(w, r)
 	case len(parts) == 2 && parts[0] == "groups" && r.Method == http.MethodPut:
 		err = s.adminSetGroup(w, r, parts[1])
+	case len(parts) == 1 && parts[0] == "access-requests" && r.Method == http.MethodPost:
+		err = s.adminApproveAccess(w, r)
 	case len(parts) == 1 && parts[0] == "audit-webhooks" && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
 		err = s.adminAuditWebhooks(w, r)
 	default:
@@ -220,6 +223,43 @@ func (s *Server) adminAddMember(w http.ResponseWriter, r *http.Request, groupID 
 		return err
 	}
 	if aerr := s.site.addMemberAs(g, in.AccountID, ""); aerr != nil {
+		return fromAPI(aerr)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// adminApproveAccess approves an access request: "Approval adds the user
+// to the app's default group and billing starts"
+// (https://support.atlassian.com/user-management/docs/approve-or-deny-product-access-requests).
+// Which default group, when a product has several, is not documented:
+// the first by name.
+func (s *Server) adminApproveAccess(w http.ResponseWriter, r *http.Request) *adminError {
+	var in struct {
+		AccountID string `json:"accountId"`
+		Product   string `json:"product"`
+	}
+	if err := decodeAdmin(r, &in); err != nil {
+		return err
+	}
+	site := s.site
+	site.mu.Lock()
+	defer site.mu.Unlock()
+	if site.users[in.AccountID] == nil {
+		return adminErr(http.StatusNotFound, "no account "+in.AccountID)
+	}
+	var def *Group
+	for _, g := range site.groupsByName() {
+		if slices.Contains(g.DefaultFor, in.Product) {
+			def = g
+			break
+		}
+	}
+	if def == nil {
+		return adminErr(http.StatusNotFound, "no default group of product "+in.Product)
+	}
+	site.logEvent(auditEvent{Action: evAccessRequestApproved, AccountID: in.AccountID, Product: in.Product})
+	if aerr := site.addMemberAs(def, in.AccountID, ""); aerr != nil {
 		return fromAPI(aerr)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -14,11 +14,12 @@ import (
 
 // Audit actions the sim records (names chosen: unconfirmed.go).
 const (
-	evUserAddedToGroup     = "user_added_to_group"
-	evUserRemovedFromGroup = "user_removed_from_group"
-	evProductAccessGranted = "product_access_granted"
-	evProductAccessRevoked = "product_access_revoked"
-	evUserInvited          = "user_invited"
+	evUserAddedToGroup      = "user_added_to_group"
+	evUserRemovedFromGroup  = "user_removed_from_group"
+	evProductAccessGranted  = "product_access_granted"
+	evProductAccessRevoked  = "product_access_revoked"
+	evUserInvited           = "user_invited"
+	evAccessRequestApproved = "access_request_approved"
 )
 
 // Actors of changes not made by an account: orgActor is the org API key,
@@ -283,6 +284,8 @@ func (s *Server) orgEventOf(r *http.Request, e auditEvent, names map[string]stri
 		msg += "took " + user + "'s access to " + e.Product + " through the group " + group
 	case evUserInvited:
 		msg += "invited " + user
+	case evAccessRequestApproved:
+		msg += "approved " + user + "'s request for " + e.Product
 	}
 	if e.Product != "" {
 		o.Attributes.Context = append(o.Attributes.Context, eventContext{ID: s.resourceID(e.Product), Type: "products",

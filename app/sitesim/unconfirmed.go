@@ -537,7 +537,9 @@ func specDeviation(method, path string, status int) string {
 //     product_access_granted, product_access_revoked (one per product whose
 //     access the membership change gave or took), and user_invited when
 //     the admin API creates a user (after the memberships its products
-//     give; its context names the user alone). Product REST changes are
+//     give; its context names the user alone), and
+//     access_request_approved before the default-group membership an
+//     approved request gives (its context names the user and the product). Product REST changes are
 //     attributed to the site admin (the sim does not tell the API token
 //     from the Forge app's account there), Org API changes to
 //     "org-api-key", IdP syncs to "identity-provider"; every actor has auth
