@@ -247,6 +247,9 @@ type request struct {
 	// membership change is not: the first attempt may have been applied,
 	// and the review trail must never record a removal twice.
 	idempotent bool
+	// stream marks a list that ends at an empty page even when that page
+	// has a next link: the cursor an event stream keeps for the next poll.
+	stream bool
 }
 
 // do runs r until it succeeds, fails for good or runs out of retries or

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -28,9 +27,8 @@ func (e AuditEvent) ident() (string, string) { return e.ID, "id" }
 
 // EventContext is one thing an event names (a user, a group, a product).
 type EventContext struct {
-	ID         string         `json:"id"`
-	Type       string         `json:"type"`
-	Attributes map[string]any `json:"attributes"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
 }
 
 // eventsPage is the most events-stream asks for; Atlassian documents a
@@ -49,52 +47,7 @@ func (c *Client) EventsSince(ctx context.Context, orgID string, from time.Time, 
 		return err
 	}
 	r := request{op: "org.pollEvents", method: http.MethodGet,
-		path: "/admin/v1/orgs/" + url.PathEscape(orgID) + "/events-stream", idempotent: true,
-		query: url.Values{"from": {strconv.FormatInt(from.UnixMilli(), 10)}, "sortOrder": {"asc"},
-			"limit": {strconv.Itoa(c.size(eventsPage))}}}
-	prog := c.progress(r)
-	links := map[string]bool{}
-	req := r
-	for {
-		var p cursorPage[AuditEvent]
-		if err := c.do(ctx, req, &p); err != nil {
-			return err
-		}
-		items, err := p.entries(req, "data")
-		if err != nil {
-			return err
-		}
-		if len(items) == 0 {
-			return nil // the stream's tip
-		}
-		fresh, err := addPage(prog, items)
-		if err != nil {
-			return err
-		}
-		if err := fn(items); err != nil {
-			return err
-		}
-		nx, more, err := c.nextOf(r, p.Links.Next)
-		if err != nil || !more {
-			return err
-		}
-		if fresh == 0 {
-			return walkError(r, "a page with a next link brought no event not seen before: the server repeats itself")
-		}
-		link := nx.cursor
-		if nx.url != nil {
-			link = nx.url.String()
-		}
-		if links[link] {
-			return walkError(r, "links.next repeats an earlier page's link")
-		}
-		links[link] = true
-		req = r
-		if nx.url != nil {
-			req.path = strings.TrimPrefix(nx.url.EscapedPath(), c.baseURL.Path)
-			req.query = nx.url.Query()
-		} else {
-			req.query = url.Values{"cursor": {nx.cursor}}
-		}
-	}
+		path: "/admin/v1/orgs/" + url.PathEscape(orgID) + "/events-stream", idempotent: true, stream: true,
+		query: url.Values{"from": {strconv.FormatInt(from.UnixMilli(), 10)}, "sortOrder": {"asc"}}}
+	return eachGetCursorPage(ctx, c, r, "data", c.size(eventsPage), fn)
 }

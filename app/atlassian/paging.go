@@ -248,6 +248,9 @@ func walkCursors[T identified](c *Client, r request, fetch func(n next) ([]T, *s
 		if err != nil {
 			return err
 		}
+		if len(items) == 0 && r.stream {
+			return nil // the stream's tip
+		}
 		fresh, err := addPage(prog, items)
 		if err != nil {
 			return err

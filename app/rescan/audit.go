@@ -67,18 +67,22 @@ func (p *Poller) Start(ctx context.Context) {
 	if p.Interval <= 0 {
 		p.Interval = DefaultAuditInterval
 	}
-	go func() {
-		t := time.NewTicker(p.Interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			p.PollAll(ctx)
+	go every(ctx, p.Interval, nil, func() { p.PollAll(ctx) })
+}
+
+// every calls fn each period, and each time wake fires, until ctx ends.
+func every(ctx context.Context, period time.Duration, wake <-chan struct{}, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-wake:
 		}
-	}()
+		fn()
+	}
 }
 
 // PollAll polls every installed tenant once.

@@ -43,20 +43,11 @@ func (s *Scheduler) Start(ctx context.Context) {
 	if s.Tick <= 0 {
 		s.Tick = defaultScheduleTick
 	}
-	go func() {
-		t := time.NewTicker(s.Tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if _, err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
-				s.Logger.Warn().Err(err).Msg("rescan: scheduled scans")
-			}
+	go every(ctx, s.Tick, nil, func() {
+		if _, err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Warn().Err(err).Msg("rescan: scheduled scans")
 		}
-	}()
+	})
 }
 
 // RunDue queues the scans that are due and returns the tenants queued.

@@ -151,22 +151,8 @@ func (w *Worker) Start(ctx context.Context) error {
 			w.Notify(t.ClientKey)
 		}
 	}
-	go w.run(ctx)
+	go every(ctx, w.Tick, w.wake, func() { w.round(ctx) })
 	return nil
-}
-
-func (w *Worker) run(ctx context.Context) {
-	t := time.NewTicker(w.Tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-w.wake:
-		}
-		w.round(ctx)
-	}
 }
 
 // round gives every active tenant one turn.

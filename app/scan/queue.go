@@ -490,27 +490,35 @@ func (q *Queue) Depth() (queued, running int) {
 
 // saveFindings writes the findings of scan id: the head, then each user.
 func saveFindings(tx store.Tx, clientKey, id string, f *billing.Findings) error {
-	bucket := findingsPrefix + id
+	if err := putHead(tx, clientKey, id, f); err != nil {
+		return err
+	}
+	for i := range f.Users {
+		if err := putUser(tx, clientKey, id, &f.Users[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putHead writes a scan's findings without their users.
+func putHead(tx store.Tx, clientKey, id string, f *billing.Findings) error {
 	head := *f
 	head.Users = []billing.UserFindings{}
 	v, err := json.Marshal(head)
 	if err != nil {
 		return fmt.Errorf("scan: encode findings: %w", err)
 	}
-	if err := tx.Put(clientKey, bucket, []byte(headKey), v); err != nil {
-		return err
+	return tx.Put(clientKey, findingsPrefix+id, []byte(headKey), v)
+}
+
+// putUser writes one user's findings of a scan.
+func putUser(tx store.Tx, clientKey, id string, u *billing.UserFindings) error {
+	v, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("scan: encode findings of %s: %w", u.AccountID, err)
 	}
-	for i := range f.Users {
-		u := &f.Users[i]
-		v, err := json.Marshal(u)
-		if err != nil {
-			return fmt.Errorf("scan: encode findings of %s: %w", u.AccountID, err)
-		}
-		if err := tx.Put(clientKey, bucket, []byte(userPrefix+u.AccountID), v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.Put(clientKey, findingsPrefix+id, []byte(userPrefix+u.AccountID), v)
 }
 
 // prune keeps the newest Keep finished scans of a tenant.

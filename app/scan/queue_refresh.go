@@ -117,31 +117,16 @@ func (q *Queue) Refresh(ctx context.Context, clientKey string, ids []string, als
 		if err != nil {
 			return err // pruned meanwhile
 		}
-		bucket := findingsPrefix + rec.ID
 		for _, id := range ids {
-			key := []byte(userPrefix + id)
-			u := r.After[id]
-			if u == nil {
-				if err := tx.Delete(clientKey, bucket, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if u := r.After[id]; u != nil {
+				if err := putUser(tx, clientKey, rec.ID, u); err != nil {
 					return err
 				}
-				continue
-			}
-			v, err := json.Marshal(u)
-			if err != nil {
-				return fmt.Errorf("scan: encode findings of %s: %w", id, err)
-			}
-			if err := tx.Put(clientKey, bucket, key, v); err != nil {
+			} else if err := tx.Delete(clientKey, findingsPrefix+rec.ID, []byte(userPrefix+id)); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
-		head := *nf
-		head.Users = []billing.UserFindings{}
-		v, err := json.Marshal(head)
-		if err != nil {
-			return fmt.Errorf("scan: encode findings: %w", err)
-		}
-		if err := tx.Put(clientKey, bucket, []byte(headKey), v); err != nil {
+		if err := putHead(tx, clientKey, rec.ID, nf); err != nil {
 			return err
 		}
 		totals := nf.Totals
