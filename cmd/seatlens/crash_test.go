@@ -56,6 +56,76 @@ func serveChild(t *testing.T, args []string) *exec.Cmd {
 	return cmd
 }
 
+// childPair is `seatlens serve` in a child process, installed into a
+// simulated site served by the test.
+type childPair struct {
+	srv   *sitesim.Server
+	sim   string // the site's URL
+	base  string // the app's
+	args  []string
+	child *exec.Cmd
+	inst  sitesim.Installation
+}
+
+// startChildPair serves site and installs a child server into it.
+func startChildPair(t *testing.T, site *sitesim.Site, o sitesim.Options) *childPair {
+	t.Helper()
+	srv, err := sitesim.New(site, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := httptest.NewServer(srv)
+	t.Cleanup(sim.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := &childPair{srv: srv, sim: sim.URL, base: "http://" + addr}
+	p.args = []string{"serve", "--addr", addr, "--base-url", p.base, "--data", t.TempDir(), "--install-keys-url", sitesim.InstallKeysURL(sim.URL),
+		"--org-api-url", sim.URL, "--log-format", "json"}
+	p.child = serveChild(t, p.args)
+	waitHealthy(t, p.base+"/healthz")
+	if p.inst, err = srv.Install(context.Background(), sim.URL, p.base, ""); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// kill stops the child with SIGKILL.
+func (p *childPair) kill(t *testing.T) {
+	t.Helper()
+	if err := p.child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.child.Wait()
+}
+
+// restart starts a new child on the same data.
+func (p *childPair) restart(t *testing.T) {
+	t.Helper()
+	p.child = serveChild(t, p.args)
+	waitHealthy(t, p.base+"/healthz")
+}
+
+// call sends an API request as who, with a context token; 0 when the
+// server does not answer.
+func (p *childPair) call(t *testing.T, who, method, path, body string) (int, []byte) {
+	claims := connecttest.ContextClaims(p.inst.ClientKey, time.Now())
+	claims.Subject = who
+	token := connecttest.Sign(t, jwt.SigningMethodHS256, []byte(p.inst.SharedSecret), claims, nil)
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "JWT "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
 // TestScanSurvivesSIGKILL: a server killed with SIGKILL in the middle of
 // a scan, and started again on the same data, ends that scan done; it is
 // never left running.
@@ -67,43 +137,9 @@ func TestScanSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sitesim.New(site, sitesim.Options{Faults: sitesim.Faults{Latency: 30 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := httptest.NewServer(srv)
-	defer sim.Close()
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	data := t.TempDir()
-	args := []string{"serve", "--addr", addr, "--base-url", base, "--data", data, "--install-keys-url", sitesim.InstallKeysURL(sim.URL),
-		"--org-api-url", sim.URL, "--log-format", "json"}
-	child := serveChild(t, args)
-	waitHealthy(t, base+"/healthz")
-	inst, err := srv.Install(context.Background(), sim.URL, base, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, path, body string) (int, []byte) {
-		claims := connecttest.ContextClaims(inst.ClientKey, time.Now())
-		claims.Subject = sitesim.DefaultScenario().AdminAccountID
-		token := connecttest.Sign(t, jwt.SigningMethodHS256, []byte(inst.SharedSecret), claims, nil)
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "JWT "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
-	}
+	p := startChildPair(t, site, sitesim.Options{Faults: sitesim.Faults{Latency: 30 * time.Millisecond}})
+	admin := sitesim.DefaultScenario().AdminAccountID
+	call := func(method, path, body string) (int, []byte) { return p.call(t, admin, method, path, body) }
 	scanState := func(id string) scan.Record {
 		var rec scan.Record
 		if code, body := call("GET", "/api/v1/scans/"+id, ""); code == http.StatusOK {
@@ -136,13 +172,8 @@ func TestScanSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("never caught the scan running: %+v", rec)
 		}
 	}
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
-
-	serveChild(t, args)
-	waitHealthy(t, base+"/healthz")
+	p.kill(t)
+	p.restart(t)
 	var rec scan.Record
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		rec = scanState(queued.ID)
@@ -193,41 +224,9 @@ func TestExecutionSurvivesSIGKILL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv, err := sitesim.New(site, sitesim.Options{Faults: sitesim.Faults{Latency: 25 * time.Millisecond}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sim := httptest.NewServer(srv)
-			defer sim.Close()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close()
-			base := "http://" + addr
-			args := []string{"serve", "--addr", addr, "--base-url", base, "--data", t.TempDir(), "--install-keys-url", sitesim.InstallKeysURL(sim.URL),
-				"--org-api-url", sim.URL, "--log-format", "json"}
-			child := serveChild(t, args)
-			waitHealthy(t, base+"/healthz")
-			inst, err := srv.Install(context.Background(), sim.URL, base, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			call := func(who, method, path, body string) (int, []byte) {
-				claims := connecttest.ContextClaims(inst.ClientKey, time.Now())
-				claims.Subject = who
-				token := connecttest.Sign(t, jwt.SigningMethodHS256, []byte(inst.SharedSecret), claims, nil)
-				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-				req.Header.Set("Authorization", "JWT "+token)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return 0, nil
-				}
-				defer resp.Body.Close()
-				out, _ := io.ReadAll(resp.Body)
-				return resp.StatusCode, out
-			}
+			p := startChildPair(t, site, sitesim.Options{Faults: sitesim.Faults{Latency: 25 * time.Millisecond}})
+			srv := p.srv
+			call := func(who, method, path, body string) (int, []byte) { return p.call(t, who, method, path, body) }
 			const alice, sina = "fx01-alice", "fx33-sina"
 			if code, body := call(alice, "PUT", "/api/v1/org-key", `{"orgId":"`+sitesim.DefaultOrgID+`","key":"`+sitesim.DefaultOrgKey+`"}`); code != http.StatusOK {
 				t.Fatalf("org key: %d %s", code, body)
@@ -266,12 +265,10 @@ func TestExecutionSurvivesSIGKILL(t *testing.T) {
 				t.Fatalf("execute: %d %s", code, body)
 			}
 			time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
-			child.Process.Signal(syscall.SIGKILL)
-			child.Wait()
+			p.kill(t)
 			atKill := len(srv.MembershipLog()) - before
 
-			serveChild(t, args)
-			waitHealthy(t, base+"/healthz")
+			p.restart(t)
 			for deadline := time.Now().Add(time.Minute); ; time.Sleep(30 * time.Millisecond) {
 				_, body := call(alice, "GET", "/api/v1/reviews/"+r.ID, "")
 				json.Unmarshal(body, &r)

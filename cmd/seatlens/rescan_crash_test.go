@@ -3,20 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/seatlens/seatlens/app/billing"
-	"github.com/seatlens/seatlens/app/connect/connecttest"
 	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/app/sitesim"
 )
@@ -33,41 +26,12 @@ func TestRescansSurviveSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sitesim.New(site, sitesim.Options{Faults: sitesim.Faults{Latency: 150 * time.Millisecond},
+	p := startChildPair(t, site, sitesim.Options{Faults: sitesim.Faults{Latency: 150 * time.Millisecond},
 		AdminEmail: sitesim.DefaultAdminEmail, AdminToken: sitesim.DefaultAdminToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := httptest.NewServer(srv)
-	defer sim.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	args := []string{"serve", "--addr", addr, "--base-url", base, "--data", t.TempDir(), "--install-keys-url", sitesim.InstallKeysURL(sim.URL),
-		"--org-api-url", sim.URL, "--log-format", "json"}
-	child := serveChild(t, args)
-	waitHealthy(t, base+"/healthz")
-	inst, err := srv.Install(context.Background(), sim.URL, base, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, simURL := p.srv, p.sim
 	get := func(path string, out any) bool {
-		claims := connecttest.ContextClaims(inst.ClientKey, time.Now())
-		claims.Subject = sitesim.DefaultScenario().AdminAccountID
-		token := connecttest.Sign(t, jwt.SigningMethodHS256, []byte(inst.SharedSecret), claims, nil)
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "JWT "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode == http.StatusOK && json.Unmarshal(body, out) == nil
+		code, body := p.call(t, sitesim.DefaultScenario().AdminAccountID, http.MethodGet, path, "")
+		return code == http.StatusOK && json.Unmarshal(body, out) == nil
 	}
 	var f billing.Findings
 	for deadline := time.Now().Add(2 * time.Minute); !get("/api/v1/scans/latest/findings.json", &f); time.Sleep(50 * time.Millisecond) {
@@ -84,7 +48,7 @@ func TestRescansSurviveSIGKILL(t *testing.T) {
 	}
 	// People of the site without Jira Software: Jira's user list, less
 	// the holders the findings name.
-	req, _ := http.NewRequest(http.MethodGet, sim.URL+"/rest/api/3/users/search?maxResults=1000", nil)
+	req, _ := http.NewRequest(http.MethodGet, simURL+"/rest/api/3/users/search?maxResults=1000", nil)
 	req.SetBasicAuth(sitesim.DefaultAdminEmail, sitesim.DefaultAdminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -113,7 +77,7 @@ func TestRescansSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("group %q, %d accounts without Jira Software", group, len(chosen))
 	}
 	for _, id := range chosen {
-		resp, err := http.Post(sim.URL+"/sim/admin/groups/"+group+"/members", "application/json", strings.NewReader(`{"accountId":"`+id+`"}`))
+		resp, err := http.Post(simURL+"/sim/admin/groups/"+group+"/members", "application/json", strings.NewReader(`{"accountId":"`+id+`"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,13 +115,8 @@ func TestRescansSurviveSIGKILL(t *testing.T) {
 			t.Fatal("never caught the rescans half done")
 		}
 	}
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
-
-	serveChild(t, args)
-	waitHealthy(t, base+"/healthz")
+	p.kill(t)
+	p.restart(t)
 	var r rescans
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		if get("/api/v1/rescans", &r) && len(r.Pending) == 0 {
