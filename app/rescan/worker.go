@@ -88,6 +88,7 @@ type Worker struct {
 	active  map[string]bool      // tenants that may have pending accounts
 	backoff map[string]time.Time // tenants whose last try failed
 	pruned  map[string]time.Time // when each tenant's old deliveries were last forgotten
+	gen     map[string]uint64    // counts Notify per tenant
 	wake    chan struct{}
 	pending counter
 }
@@ -98,7 +99,8 @@ func (w *Worker) init() {
 	if w.active != nil {
 		return
 	}
-	w.active, w.backoff, w.pruned, w.wake = map[string]bool{}, map[string]time.Time{}, map[string]time.Time{}, make(chan struct{}, 1)
+	w.active, w.backoff, w.pruned, w.gen = map[string]bool{}, map[string]time.Time{}, map[string]time.Time{}, map[string]uint64{}
+	w.wake = make(chan struct{}, 1)
 	if w.Debounce <= 0 {
 		w.Debounce = DefaultDebounce
 	}
@@ -118,6 +120,7 @@ func (w *Worker) Notify(clientKey string) {
 	w.init()
 	w.mu.Lock()
 	w.active[clientKey] = true
+	w.gen[clientKey]++
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -159,40 +162,61 @@ func (w *Worker) Start(ctx context.Context) error {
 func (w *Worker) round(ctx context.Context) {
 	w.mu.Lock()
 	var tenants []string
+	gens := map[string]uint64{}
 	now := w.Inbox.now()
 	for ck := range w.active {
 		if until, ok := w.backoff[ck]; !ok || now.After(until) {
 			tenants = append(tenants, ck)
+			gens[ck] = w.gen[ck]
 		}
 	}
 	w.mu.Unlock()
 	slices.Sort(tenants)
+	// Tenants take their turns side by side, so a large tenant's batch
+	// does not hold the others'.
+	sem := make(chan struct{}, tenantsAtOnce)
+	var wg sync.WaitGroup
 	for _, ck := range tenants {
 		if ctx.Err() != nil {
-			return
+			break
 		}
-		idle, err := w.Turn(ctx, ck)
-		prune := false
-		w.mu.Lock()
-		switch {
-		case err != nil:
-			w.backoff[ck] = w.Inbox.now().Add(failureBackoff)
-			w.Logger.Warn().Err(err).Str("client_key", ck).Msg("rescan: targeted rescan failed; retried later")
-		case idle:
-			delete(w.active, ck)
-			delete(w.backoff, ck)
-			prune = now.Sub(w.pruned[ck]) > time.Hour
-			if prune {
-				w.pruned[ck] = now
-			}
-		default:
-			delete(w.backoff, ck)
-		}
-		w.mu.Unlock()
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			w.turn(ctx, ck, gens[ck], now)
+		})
+	}
+	wg.Wait()
+}
+
+// tenantsAtOnce bounds the tenants rescanned at the same time.
+const tenantsAtOnce = 2
+
+// turn runs one tenant's Turn and keeps the worker's books: a tenant
+// leaves the active set only when idle and not named again since its turn
+// began (gen).
+func (w *Worker) turn(ctx context.Context, ck string, gen uint64, now time.Time) {
+	idle, err := w.Turn(ctx, ck)
+	prune := false
+	w.mu.Lock()
+	switch {
+	case err != nil:
+		w.backoff[ck] = w.Inbox.now().Add(failureBackoff)
+		w.Logger.Warn().Err(err).Str("client_key", ck).Msg("rescan: targeted rescan failed; retried later")
+	case idle && w.gen[ck] == gen:
+		delete(w.active, ck)
+		delete(w.backoff, ck)
+		prune = now.Sub(w.pruned[ck]) > time.Hour
 		if prune {
-			if err := w.Inbox.PruneSeen(ctx, ck); err != nil && !errors.Is(err, store.ErrNotFound) {
-				w.Logger.Warn().Err(err).Str("client_key", ck).Msg("rescan: forget old deliveries")
-			}
+			w.pruned[ck] = now
+		}
+	default:
+		delete(w.backoff, ck)
+	}
+	w.mu.Unlock()
+	if prune {
+		if err := w.Inbox.PruneSeen(ctx, ck); err != nil && !errors.Is(err, store.ErrNotFound) {
+			w.Logger.Warn().Err(err).Str("client_key", ck).Msg("rescan: forget old deliveries")
 		}
 	}
 }
