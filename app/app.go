@@ -22,6 +22,7 @@ import (
 	"github.com/seatlens/seatlens/app/lifecycle"
 	"github.com/seatlens/seatlens/app/metrics"
 	"github.com/seatlens/seatlens/app/panel"
+	"github.com/seatlens/seatlens/app/privacy"
 	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/rescan"
 	"github.com/seatlens/seatlens/app/review"
@@ -70,6 +71,8 @@ type App struct {
 	poller     *rescan.Poller
 	scheduler  *rescan.Scheduler
 	metrics    *metrics.Metrics
+	reviews    *review.Service
+	reporter   *privacy.Reporter
 }
 
 // New builds the application. Every wiring or configuration mistake is an
@@ -253,6 +256,9 @@ func (a *App) build(d Deps) error {
 	api := g.Group("/api", apiAuth)
 	api.GET("/tenant", a.apiTenant)
 	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now, Recorder: a.chain}
+	a.reviews = reviews
+	a.reporter = &privacy.Reporter{Store: a.store, Held: a.scans, Clients: a.tenancy, Eraser: eraser{a},
+		Refresher: refresher{a.inbox}, Now: a.now, Logger: a.log}
 	a.executor = &review.Executor{Reviews: reviews, Cleaners: a.tenancy, Logger: a.log}
 	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: a.inbox, Audit: a.poller, BaseURL: a.cfg.BaseURL, Reviews: reviews,
 		Executor: a.executor, Proof: a.chain, Now: a.now}).Register(api)
@@ -312,6 +318,39 @@ func (a *App) scanEnded(clientKey string, rec scan.Record) {
 		a.log.Warn().Err(err).Str("client_key", clientKey).Msg("rescan: forget the new seats of earlier scans")
 	}
 	a.worker.Notify(clientKey)
+}
+
+// eraser erases an account everywhere Seatlens keeps it for a tenant: the
+// findings of every kept scan (their sums made again without it), the
+// reviews (its ID and name become "erased"), the rescans, the settings and
+// the admin CSV, and its salt, so the proof chain stays valid and no
+// longer leads to it. The chain records that an erasure happened, naming
+// no one.
+type eraser struct{ a *App }
+
+func (e eraser) Erase(ctx context.Context, clientKey, accountID string) error {
+	a := e.a
+	for _, step := range []func(context.Context, string, string) error{
+		a.scans.Forget, a.reviews.Redact, a.inbox.Forget, a.tenancy.ForgetAccount, a.chain.Forget,
+	} {
+		if err := step(ctx, clientKey, accountID); err != nil {
+			return err
+		}
+	}
+	_, err := a.chain.Append(ctx, clientKey, "account.erased", "", map[string]any{"reason": "closed"})
+	return err
+}
+
+// refresher has updated accounts read again by a targeted rescan.
+type refresher struct{ in *rescan.Inbox }
+
+func (r refresher) Refresh(ctx context.Context, clientKey string, ids []string) error {
+	marks := make([]rescan.Mark, len(ids))
+	for i, id := range ids {
+		marks[i] = rescan.Mark{AccountID: id, Hint: rescan.Hint{Cause: rescan.CausePersonalData, Event: "updated", At: time.Now().UTC()}}
+	}
+	_, err := r.in.Mark(ctx, clientKey, rescan.CausePersonalData, marks)
+	return err
 }
 
 // tenantLookup adapts the store to the verifier.

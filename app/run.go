@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seatlens/seatlens/app/privacy"
 	"net"
 	"net/http"
 	"os"
@@ -52,6 +53,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener, shutdownTimeout time.Dur
 	}
 	a.poller.Start(ctx)
 	a.scheduler.Start(ctx)
+	a.reporter.Start(ctx, privacy.ReportInterval)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(3)

@@ -250,6 +250,15 @@ type request struct {
 	// stream marks a list that ends at an empty page even when that page
 	// has a next link: the cursor an event stream keeps for the next poll.
 	stream bool
+	// answer, when set, receives the successful answer's status and
+	// headers; a 204 then needs no body.
+	answer *answer
+}
+
+// answer is what a caller keeps of a successful response besides its body.
+type answer struct {
+	status int
+	header http.Header
 }
 
 // do runs r until it succeeds, fails for good or runs out of retries or
@@ -553,6 +562,12 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any, time
 			pts = 0
 		}
 		return result{sent: true, api: c.apiError(r, resp), points: pts}
+	}
+	if r.answer != nil {
+		r.answer.status, r.answer.header = resp.StatusCode, resp.Header.Clone()
+		if resp.StatusCode == http.StatusNoContent {
+			return result{sent: true, points: 1}
+		}
 	}
 	if out == nil {
 		return result{sent: true, points: 1}

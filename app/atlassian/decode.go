@@ -138,6 +138,7 @@ type (
 	inItems        struct{}
 	inValues       struct{}
 	inApplications struct{}
+	inAccounts     struct{}
 )
 
 func (atRoot) key() string         { return "" }
@@ -145,6 +146,7 @@ func (inData) key() string         { return "data" }
 func (inItems) key() string        { return "items" }
 func (inValues) key() string       { return "values" }
 func (inApplications) key() string { return "applications" }
+func (inAccounts) key() string     { return "accounts" }
 
 // UnmarshalJSON reads a list; null leaves Set false.
 func (l *list[T, N]) UnmarshalJSON(b []byte) error {

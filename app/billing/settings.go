@@ -146,3 +146,43 @@ func productKeyList() string {
 	}
 	return strings.Join(keys, ", ")
 }
+
+// Names reports whether the settings name an account (a manual hold or an
+// integration user).
+func (s Settings) Names(accountID string) bool {
+	for _, h := range s.ManualHolds {
+		if h.AccountID == accountID {
+			return true
+		}
+	}
+	for _, u := range s.IntegrationUsers {
+		if u.AccountID == accountID {
+			return true
+		}
+	}
+	return false
+}
+
+// Without is the settings with no hold or integration user of an account.
+func (s Settings) Without(accountID string) Settings {
+	out := s
+	out.ManualHolds = nil
+	for _, h := range s.ManualHolds {
+		if h.AccountID != accountID {
+			out.ManualHolds = append(out.ManualHolds, h)
+		}
+	}
+	out.IntegrationUsers = nil
+	for _, u := range s.IntegrationUsers {
+		if u.AccountID != accountID {
+			out.IntegrationUsers = append(out.IntegrationUsers, u)
+		}
+	}
+	if out.ManualHolds == nil {
+		out.ManualHolds = []ManualHold{}
+	}
+	if out.IntegrationUsers == nil {
+		out.IntegrationUsers = []IntegrationUser{}
+	}
+	return out
+}

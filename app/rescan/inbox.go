@@ -39,6 +39,9 @@ const (
 	CauseForge     = "forge-event" // Forge's avi:jira:*:user events
 	CauseAuditLog  = "audit-log"   // the org audit log, polled
 	CauseAuditHook = "audit-hook"  // the org audit log, pushed by its webhook
+	// CausePersonalData: Atlassian's personal data reporting answered
+	// "updated": the stored copy is stale.
+	CausePersonalData = "personal-data"
 )
 
 // Hint is one reason an account is pending: what happened, through
@@ -124,6 +127,11 @@ func (i *Inbox) Mark(ctx context.Context, clientKey, source string, marks []Mark
 		taken, dups = 0, 0
 		clear(accounts)
 		for _, m := range marks {
+			if _, err := tx.Get(clientKey, erasedBucket, erasedKey(m.AccountID)); err == nil {
+				continue // erased: nothing of it is stored again
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 			dup := false
 			if m.Key != "" {
 				if _, err := tx.Get(clientKey, seenBucket, []byte(m.Key)); err == nil {

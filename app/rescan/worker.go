@@ -467,14 +467,20 @@ func (i *Inbox) Rescans(ctx context.Context, clientKey string, limit int) (pendi
 // PruneSeen forgets deliveries older than keepSeen: Atlassian retries a
 // webhook within hours, not days.
 func (i *Inbox) PruneSeen(ctx context.Context, clientKey string) error {
-	cutoff := i.now().Add(-keepSeen)
+	now := i.now()
 	return i.Store.Update(ctx, func(tx store.Tx) error {
-		return tx.Each(clientKey, seenBucket, nil, func(k, v []byte) error {
-			t, err := time.Parse(time.RFC3339Nano, string(v))
-			if err != nil || t.Before(cutoff) {
-				return tx.Delete(clientKey, seenBucket, k)
+		for bucket, keep := range map[string]time.Duration{seenBucket: keepSeen, erasedBucket: keepErased} {
+			err := tx.Each(clientKey, bucket, nil, func(k, v []byte) error {
+				t, err := time.Parse(time.RFC3339Nano, string(v))
+				if err != nil || t.Before(now.Add(-keep)) {
+					return tx.Delete(clientKey, bucket, k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 }

@@ -142,3 +142,13 @@ func (q *Queue) Summary(ctx context.Context, clientKey, id string) (*billing.Fin
 	})
 	return f, err
 }
+
+// drop forgets an index (its scan's findings changed).
+func (c *indexCache) drop(key [2]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[key]; ok {
+		delete(c.byKey, key)
+		c.order.Remove(el)
+	}
+}

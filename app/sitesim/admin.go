@@ -18,6 +18,8 @@ import (
 //
 //	POST   /sim/admin/users                             {accountId?, displayName, email?, groups?: [groupId], products?: [key]} → 201 user; user_created
 //	DELETE /sim/admin/users/{accountId}                 → 204; deactivates the account, user_deleted (see below)
+//	POST   /sim/admin/users/{accountId}/close           → 204; closes the account: gone from the site, reported closed (privacy.go)
+//	PUT    /sim/admin/users/{accountId}                 {displayName} → 204; user_updated, reported updated (privacy.go)
 //	POST   /sim/admin/groups/{groupId}/members          {accountId} → 204; user_updated
 //	DELETE /sim/admin/groups/{groupId}/members/{accountId} → 204; user_updated
 //	POST   /sim/admin/activity                          {accountId, product, at?} → 204; records lastActive (at: RFC 3339, default now)
@@ -68,6 +70,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) bool {
 		err = s.adminCreateUser(w, r)
 	case len(parts) == 2 && parts[0] == "users" && r.Method == http.MethodDelete:
 		err = s.adminDeactivate(w, parts[1])
+	case len(parts) == 3 && parts[0] == "users" && parts[2] == "close" && r.Method == http.MethodPost:
+		err = s.adminCloseUser(w, parts[1])
+	case len(parts) == 2 && parts[0] == "users" && r.Method == http.MethodPut:
+		err = s.adminUpdateUser(w, r, parts[1])
 	case len(parts) == 3 && parts[0] == "groups" && parts[2] == "members" && r.Method == http.MethodPost:
 		err = s.adminAddMember(w, r, parts[1])
 	case len(parts) == 4 && parts[0] == "groups" && parts[2] == "members" && r.Method == http.MethodDelete:

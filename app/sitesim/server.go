@@ -60,10 +60,11 @@ type Server struct {
 	faults *faulter
 	usage  *usage
 
-	keys  lazyKeys     // install key and Forge key (host.go)
-	host  hostRegistry // installed apps' page modules (hostpage.go)
-	hooks webhookQueue // webhook subscriptions and deliveries (webhooks.go)
-	audit auditPush    // the org's audit-log webhooks (audithooks.go)
+	keys    lazyKeys     // install key and Forge key (host.go)
+	host    hostRegistry // installed apps' page modules (hostpage.go)
+	hooks   webhookQueue // webhook subscriptions and deliveries (webhooks.go)
+	audit   auditPush    // the org's audit-log webhooks (audithooks.go)
+	privacy privacyState // the personal data reporting API (privacy.go)
 }
 
 // Request is one call the site answered (tests assert on them).
@@ -165,6 +166,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (hostpage.go): pages for a browser, no API credentials.
 	if s.serveHost(rec, r) {
 		s.record(r, rec.status, CredNone)
+		return
+	}
+	// The personal data reporting API (privacy.go), outside Jira's REST.
+	if s.servePrivacy(rec, r) {
+		s.record(r, rec.status, credentialOf(r))
 		return
 	}
 	// The simulator's own admin API (admin.go): no credentials.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 )
 
 // This file is the one place where the simulated site chooses behaviour
@@ -558,6 +559,15 @@ func specDeviation(method, path string, status int) string {
 //     left out on the last page; links.prev is never given; page_size is
 //     the number of events on the page.
 //
+// Personal data reporting (privacy.go): a Connect app reports on its
+// site's host, {site}/app/report-accounts/, signed as the app (an
+// Atlassian staff answer says "using JWTs … in the context of each
+// site"; the URL is inferred), and a Forge app token on the api mount
+// ({api}/app/report-accounts/). Cycle-Period is whole seconds (Atlassian
+// does not give its format); the rate limit is reportRatePerSecond
+// requests a second per site, then 429 with Retry-After: 1 (Atlassian
+// publishes no number).
+//
 // Audit-log webhooks (audithooks.go): a delivery is a POST of a JSON
 // array of at most auditBatch events, each exactly as events-stream's
 // data shows it, with the registered header; events logged within 5 ms
@@ -581,6 +591,8 @@ const (
 	serviceAccountsRateLimit = 100
 	eventsLocationIP         = "127.0.0.1"
 	eventsMessageFormat      = "plain"
+	reportRatePerSecond      = 10
+	reportCyclePeriod        = 7 * 24 * time.Hour
 
 	serviceAccountIDPrefix = "sa-"
 )

@@ -1,0 +1,285 @@
+// Package privacy keeps Atlassian's personal data duty for apps
+// (https://developer.atlassian.com/cloud/jira/platform/user-privacy-developer-guide/,
+// gaps-2026-11.md §1): every account Seatlens stores is reported, 90 a
+// request, once a cycle; an account reported closed is erased everywhere
+// Seatlens keeps it, one reported updated is read again.
+package privacy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seatlens/seatlens/app/atlassian"
+	"github.com/seatlens/seatlens/store"
+)
+
+// accountsBucket holds, per tenant, each stored account's reporting state.
+const accountsBucket = "pd-accounts"
+
+// Account is where one stored account stands in the cycle.
+type Account struct {
+	// UpdatedAt is when the oldest copy Seatlens keeps was read from
+	// Atlassian: what the report says.
+	UpdatedAt  time.Time `json:"updatedAt"`
+	DueAt      time.Time `json:"dueAt"`
+	ReportedAt time.Time `json:"reportedAt,omitempty"`
+}
+
+// Held lists what a tenant stores: account ID → when its oldest kept copy
+// was read (scan.Queue.Accounts).
+type Held interface {
+	Accounts(ctx context.Context, clientKey string) (map[string]time.Time, error)
+}
+
+// Clients gives the client that reports for a tenant.
+type Clients interface {
+	ReportClient(ctx context.Context, clientKey string) (*atlassian.Client, error)
+}
+
+// Eraser erases an account everywhere Seatlens keeps it for a tenant.
+type Eraser interface {
+	Erase(ctx context.Context, clientKey, accountID string) error
+}
+
+// Refresher has an account read again (an updated one).
+type Refresher interface {
+	Refresh(ctx context.Context, clientKey string, accountIDs []string) error
+}
+
+// ReportInterval is how often each tenant's due accounts are reported:
+// an account is due once a cycle (7 days by default), and the guide asks
+// that reports not be sent at round times or more often than the cycle.
+const ReportInterval = time.Hour
+
+// maxPerRun bounds the accounts one tenant reports a run: the rest is due
+// at the next run, an hour later.
+const maxPerRun = 20 * atlassian.ReportBatch
+
+// Reporter runs the cycle for every tenant.
+type Reporter struct {
+	Store     *store.Store
+	Held      Held
+	Clients   Clients
+	Eraser    Eraser
+	Refresher Refresher
+	Now       func() time.Time
+	Logger    zerolog.Logger
+}
+
+// Result is what one run did for a tenant.
+type Result struct {
+	Tracked, Reported, Requests int
+	Closed, Updated             []string
+	Cycle                       time.Duration
+}
+
+func (r *Reporter) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Run reports a tenant's due accounts and acts on the answers.
+func (r *Reporter) Run(ctx context.Context, clientKey string) (Result, error) {
+	var res Result
+	held, err := r.Held.Accounts(ctx, clientKey)
+	if err != nil {
+		return res, err
+	}
+	now := r.now()
+	due, tracked, err := r.sync(ctx, clientKey, held, now)
+	if err != nil {
+		return res, err
+	}
+	res.Tracked = tracked
+	if len(due) == 0 {
+		return res, nil
+	}
+	c, err := r.Clients.ReportClient(ctx, clientKey)
+	if err != nil {
+		return res, err
+	}
+	for lo := 0; lo < len(due); lo += atlassian.ReportBatch {
+		batch := due[lo:min(lo+atlassian.ReportBatch, len(due))]
+		var accts []atlassian.ReportedAccount
+		for _, id := range batch {
+			accts = append(accts, atlassian.ReportedAccount{AccountID: id, UpdatedAt: held[id]})
+		}
+		statuses, cycle, err := c.ReportAccounts(ctx, accts)
+		res.Requests++
+		if err != nil {
+			return res, fmt.Errorf("privacy: report %d accounts of %s: %w", len(batch), clientKey, err)
+		}
+		res.Reported += len(batch)
+		res.Cycle = cycle
+		closed := map[string]bool{}
+		var updated []string
+		for _, s := range statuses {
+			switch s.Status {
+			case atlassian.AccountClosed:
+				closed[s.AccountID] = true
+			case atlassian.AccountUpdated:
+				updated = append(updated, s.AccountID)
+			}
+		}
+		// An erasure first, then the account's record goes: a crash in
+		// between reports it again, and Atlassian answers closed again.
+		for id := range closed {
+			if _, ok := held[id]; !ok {
+				continue // not ours: never act on an account not asked about
+			}
+			if err := r.Eraser.Erase(ctx, clientKey, id); err != nil {
+				return res, fmt.Errorf("privacy: erase a closed account of %s: %w", clientKey, err)
+			}
+			res.Closed = append(res.Closed, id)
+		}
+		if len(updated) > 0 && r.Refresher != nil {
+			if err := r.Refresher.Refresh(ctx, clientKey, updated); err != nil {
+				return res, err
+			}
+			res.Updated = append(res.Updated, updated...)
+		}
+		if err := r.reported(ctx, clientKey, batch, closed, now, cycle); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// sync records the accounts stored and forgets those no longer stored;
+// it returns the ones due, oldest due first, at most maxPerRun.
+func (r *Reporter) sync(ctx context.Context, clientKey string, held map[string]time.Time, now time.Time) ([]string, int, error) {
+	var due []string
+	tracked := 0
+	err := r.Store.Update(ctx, func(tx store.Tx) error {
+		due, tracked = due[:0], 0
+		seen := map[string]bool{}
+		err := tx.Each(clientKey, accountsBucket, nil, func(k, v []byte) error {
+			id := string(k)
+			if _, ok := held[id]; !ok {
+				return tx.Delete(clientKey, accountsBucket, k)
+			}
+			seen[id] = true
+			tracked++
+			var a Account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("privacy: decode account: %w", err)
+			}
+			if !a.DueAt.After(now) && len(due) < maxPerRun {
+				due = append(due, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for id, at := range held {
+			if seen[id] || !atlassian.Reportable(id) {
+				continue
+			}
+			// A new account is due within the hour, spread so that a
+			// large scan's accounts do not all fall due at once.
+			a := Account{UpdatedAt: at, DueAt: now.Add(spread(id, time.Hour))}
+			v, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(clientKey, accountsBucket, []byte(id), v); err != nil {
+				return err
+			}
+			tracked++
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, nil
+	}
+	return due, tracked, err
+}
+
+// spread is a stable offset in [0, d) for an account.
+func spread(id string, d time.Duration) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return time.Duration(h.Sum64() % uint64(d))
+}
+
+// reported records a batch's report: closed accounts leave the registry
+// (erased), the others are due again a cycle on.
+func (r *Reporter) reported(ctx context.Context, clientKey string, batch []string, closed map[string]bool, now time.Time, cycle time.Duration) error {
+	return r.Store.Update(ctx, func(tx store.Tx) error {
+		for _, id := range batch {
+			if closed[id] {
+				if err := tx.Delete(clientKey, accountsBucket, []byte(id)); err != nil {
+					return err
+				}
+				continue
+			}
+			v, err := tx.Get(clientKey, accountsBucket, []byte(id))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var a Account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("privacy: decode account: %w", err)
+			}
+			a.ReportedAt, a.DueAt = now, now.Add(cycle)
+			if v, err = json.Marshal(a); err != nil {
+				return err
+			}
+			if err := tx.Put(clientKey, accountsBucket, []byte(id), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RunAll runs every installed tenant once.
+func (r *Reporter) RunAll(ctx context.Context) {
+	tenants, err := r.Store.Tenants(ctx)
+	if err != nil {
+		r.Logger.Error().Err(err).Msg("privacy: list tenants")
+		return
+	}
+	for _, t := range tenants {
+		if !t.Installed || ctx.Err() != nil {
+			continue
+		}
+		res, err := r.Run(ctx, t.ClientKey)
+		if err != nil {
+			r.Logger.Warn().Err(err).Str("client_key", t.ClientKey).Msg("privacy: personal data report")
+			continue
+		}
+		if res.Reported > 0 {
+			r.Logger.Info().Str("client_key", t.ClientKey).Int("reported", res.Reported).Int("requests", res.Requests).
+				Int("closed", len(res.Closed)).Int("updated", len(res.Updated)).Msg("privacy: accounts reported")
+		}
+	}
+}
+
+// Start runs every interval until ctx ends.
+func (r *Reporter) Start(ctx context.Context, interval time.Duration) {
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			r.RunAll(ctx)
+		}
+	}()
+}

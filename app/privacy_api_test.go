@@ -1,0 +1,141 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seatlens/seatlens/app/proof"
+	"github.com/seatlens/seatlens/app/review"
+	"github.com/seatlens/seatlens/app/sitesim"
+)
+
+// TestClosedAccountIsErasedEverywhere: after a cleanup with evidence, the
+// account of one removed seat is closed at Atlassian. The next report
+// (90 accounts a request, once a cycle) hears "closed", and the account
+// is gone from every kept scan, the review, the rescans and the settings;
+// the evidence exported before still verifies, and so does the one
+// exported after, which no longer names the person.
+func TestClosedAccountIsErasedEverywhere(t *testing.T) {
+	p := keyedFixturePair(t, sitesim.Faults{})
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	items := p.removableSeats(t)
+	if len(items) < 3 {
+		t.Fatalf("%d removable seats", len(items))
+	}
+	id := p.approved(t, items[:3])
+	r := p.executed(t, id)
+	who := r.Items[0].AccountID
+	name := r.Items[0].DisplayName
+	if name == "" {
+		t.Fatal("the review item has no name to erase")
+	}
+	// The person is also a manual hold, and pending a rescan.
+	var set map[string]any
+	_, body := p.call(t, "GET", "/api/v1/settings", fxAlice, "")
+	json.Unmarshal(body, &set)
+	set["manualHolds"] = []map[string]any{{"accountId": who, "reason": "on leave"}}
+	b, _ := json.Marshal(set)
+	if code, body := p.call(t, "PUT", "/api/v1/settings", fxAlice, string(b)); code != http.StatusOK {
+		t.Fatalf("settings: %d %s", code, body)
+	}
+	p.scanAs(t, fxAlice) // a second kept scan that holds the person too
+	code, before := p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.json", fxAlice, "")
+	if code != http.StatusOK {
+		t.Fatalf("evidence: %d", code)
+	}
+
+	resp, err := http.Post(p.siteURL+"/sim/admin/users/"+who+"/close", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sim: close: %d", resp.StatusCode)
+	}
+	rep := p.app.reporter
+	// The first run records what is stored, each account due within the
+	// hour; two hours on, every one is due.
+	if res, err := rep.Run(ctx, ck); err != nil || res.Tracked == 0 {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	rep.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	res, err := rep.Run(ctx, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Closed) != 1 || res.Closed[0] != who || res.Reported != res.Tracked || res.Requests != (res.Tracked+89)/90 {
+		t.Fatalf("report: %+v", res)
+	}
+	_, batches := p.site.ReportAccounts()
+	for _, n := range batches {
+		if n > 90 {
+			t.Fatalf("a request of %d accounts", n)
+		}
+	}
+	// Once a cycle: nothing is due again now.
+	if res, err := rep.Run(ctx, ck); err != nil || res.Reported != 0 {
+		t.Fatalf("a second run reported %d (%v)", res.Reported, err)
+	}
+
+	// Jira's user_deleted for the closed account may come after the
+	// erasure: it stores nothing of the person again.
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.site.FlushWebhooks(fctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Gone from the findings of every kept scan.
+	var scans struct{ Scans []struct{ ID, State string } }
+	_, body = p.call(t, "GET", "/api/v1/scans", fxAlice, "")
+	json.Unmarshal(body, &scans)
+	checked := 0
+	for _, s := range scans.Scans {
+		if s.State != "done" {
+			continue
+		}
+		code, f := p.call(t, "GET", "/api/v1/scans/"+s.ID+"/findings.json", fxAlice, "")
+		if code != http.StatusOK || strings.Contains(string(f), who) || strings.Contains(string(f), name) {
+			i := strings.Index(string(f), who)
+			if i < 0 {
+				i = strings.Index(string(f), name)
+			}
+			t.Fatalf("scan %s still holds the person (%d): …%s…", s.ID, code, string(f)[max(0, i-300):min(len(f), i+100)])
+		}
+		checked++
+	}
+	if checked < 2 {
+		t.Fatalf("%d scans checked", checked)
+	}
+	if code, _ := p.call(t, "GET", "/api/v1/users/"+who, fxAlice, ""); code != http.StatusNotFound {
+		t.Fatalf("the person's explanation: %d", code)
+	}
+	for _, path := range []string{"/api/v1/reviews/" + id, "/api/v1/settings", "/api/v1/rescans", "/api/v1/new-seats",
+		"/api/v1/reviews/" + id + "/evidence.json", "/api/v1/reviews/" + id + "/evidence.csv", "/api/v1/reviews/" + id + "/evidence.html",
+		"/api/v1/activity"} {
+		_, body := p.call(t, "GET", path, fxAlice, "")
+		if strings.Contains(string(body), who) || strings.Contains(string(body), name) {
+			t.Errorf("%s still names the person", path)
+		}
+	}
+	_, body = p.call(t, "GET", "/api/v1/reviews/"+id, fxAlice, "")
+	var after review.Review
+	json.Unmarshal(body, &after)
+	if after.Items[0].AccountID != review.Erased || after.Items[0].Outcome != r.Items[0].Outcome {
+		t.Fatalf("the review's item after erasure: %+v", after.Items[0])
+	}
+	// The evidence taken before the erasure still verifies, and so does
+	// the evidence exported now.
+	if _, err := proof.Verify(before, ""); err != nil {
+		t.Fatalf("earlier evidence: %v", err)
+	}
+	_, now := p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.json", fxAlice, "")
+	if _, err := proof.Verify(now, ""); err != nil {
+		t.Fatalf("evidence after erasure: %v", err)
+	}
+}

@@ -1,0 +1,135 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/seatlens/seatlens/app/billing"
+	"github.com/seatlens/seatlens/store"
+)
+
+// Accounts lists the account IDs every kept scan of a tenant holds
+// findings for, each once, with the time of the oldest scan that holds
+// it: what the personal data duty reports.
+func (q *Queue) Accounts(ctx context.Context, clientKey string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := q.cfg.Store.View(ctx, func(tx store.Tx) error {
+		return tx.Each(clientKey, recordsBucket, nil, func(_, v []byte) error {
+			var r Record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("scan: decode scan record: %w", err)
+			}
+			if r.State != StateDone || r.StartedAt == nil {
+				return nil
+			}
+			at := *r.StartedAt
+			return tx.Each(clientKey, findingsPrefix+r.ID, []byte(userPrefix), func(k, _ []byte) error {
+				id, ok := strings.CutPrefix(string(k), userPrefix)
+				if !ok {
+					return store.ErrStop
+				}
+				if prev, seen := out[id]; !seen || at.Before(prev) {
+					out[id] = at
+				}
+				return nil
+			})
+		})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return map[string]time.Time{}, nil
+	}
+	return out, err
+}
+
+// Forget removes an account from every kept scan of a tenant: its findings
+// go, and the sums of each scan whose basis is kept are made again
+// without it (billing.Refresh with no fresh reading), so a scan's totals
+// never count someone it no longer names.
+func (q *Queue) Forget(ctx context.Context, clientKey, accountID string) error {
+	recs, err := q.Scans(ctx, clientKey)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.State != StateDone {
+			continue
+		}
+		if err := q.forgetIn(ctx, clientKey, r, accountID); err != nil {
+			return fmt.Errorf("scan: forget an account in scan %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+func (q *Queue) forgetIn(ctx context.Context, clientKey string, r Record, accountID string) error {
+	bucket := findingsPrefix + r.ID
+	var (
+		held  bool
+		basis *Basis
+		hd    *billing.Findings
+	)
+	err := q.cfg.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if _, hd, err = head(tx, clientKey, r.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Get(clientKey, bucket, []byte(userPrefix+accountID)); err == nil {
+			held = true
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		v, err := tx.Get(clientKey, bucket, []byte(basisKey))
+		if err == nil {
+			basis = &Basis{}
+			return json.Unmarshal(v, basis)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if errors.Is(err, ErrNoScan) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	named := hd.Settings.Names(accountID)
+	if !held && !named {
+		return nil
+	}
+	nf := hd
+	if held && basis != nil {
+		_, f, err := q.Findings(ctx, clientKey, r.ID)
+		if err != nil {
+			return err
+		}
+		if nf, err = billing.Refresh(&basis.Snapshot, f, []string{accountID}, nil, f.ScannedAt); err != nil {
+			return err
+		}
+	}
+	// The settings a scan was explained with name the account too (a
+	// hold, an integration user): they go, the verdicts they gave stay.
+	nf.Settings = nf.Settings.Without(accountID)
+	err = q.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Delete(clientKey, bucket, []byte(userPrefix+accountID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := putHead(tx, clientKey, r.ID, nf); err != nil {
+			return err
+		}
+		cur, err := findRecord(tx, clientKey, r.ID)
+		if err != nil {
+			return err
+		}
+		totals := nf.Totals
+		cur.Totals = &totals
+		return putRecord(tx, clientKey, cur)
+	})
+	q.index.drop([2]string{clientKey, r.ID})
+	return err
+}
