@@ -139,3 +139,44 @@ func TestClosedAccountIsErasedEverywhere(t *testing.T) {
 		t.Fatalf("evidence after erasure: %v", err)
 	}
 }
+
+// TestUpdatedAccountIsReadAgain: an account Atlassian reports updated
+// (its stored copy is stale) is queued for a targeted rescan, and the
+// next report of it comes a cycle later.
+func TestUpdatedAccountIsReadAgain(t *testing.T) {
+	p := keyedFixturePair(t, sitesim.Faults{})
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	rep := p.app.reporter
+	if _, err := rep.Run(ctx, ck); err != nil {
+		t.Fatal(err)
+	}
+	_, body := p.call(t, "GET", "/api/v1/seats?limit=1", fxAlice, "")
+	var page struct{ Seats []struct{ AccountID string } }
+	json.Unmarshal(body, &page)
+	who := page.Seats[0].AccountID
+	// Reported once, then renamed at Atlassian.
+	rep.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if res, err := rep.Run(ctx, ck); err != nil || res.Reported == 0 || len(res.Updated) != 0 {
+		t.Fatalf("first report: %+v %v", res, err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, p.siteURL+"/sim/admin/users/"+who, strings.NewReader(`{"displayName":"Renamed Person"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	p.forgetPending(t) // the rename's webhook aside: the report alone must bring it
+	if res, err := rep.Run(ctx, ck); err != nil || res.Reported != 0 {
+		t.Fatalf("reported again within the cycle: %+v %v", res, err)
+	}
+	rep.Now = func() time.Time { return time.Now().Add(2*time.Hour + 8*24*time.Hour) }
+	res, err := rep.Run(ctx, ck)
+	if err != nil || len(res.Updated) != 1 || res.Updated[0] != who || res.Cycle != 7*24*time.Hour {
+		t.Fatalf("a cycle on: %+v %v", res, err)
+	}
+	pend, err := p.app.inbox.PendingList(ctx, ck, 0)
+	if err != nil || len(pend) != 1 || pend[0].AccountID != who || pend[0].Hints[0].Cause != "personal-data" {
+		t.Fatalf("pending after updated: %+v %v", pend, err)
+	}
+}
