@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"github.com/seatlens/seatlens/app/privacy"
+	"github.com/seatlens/seatlens/store"
 	"net"
 	"net/http"
 	"os"
@@ -119,6 +121,36 @@ func (a *App) listenAdmin() (net.Listener, error) {
 func (a *App) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/backup", a.store.BackupHandler())
+	// One tenant's data, for an operator answering its owner: a copy, or
+	// its deletion now (the signed chain heads stay).
+	mux.HandleFunc("GET /tenants/{clientKey}/export", func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		err := a.store.ExportTenant(r.Context(), r.PathValue("clientKey"), &buf)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			http.Error(w, "no such tenant", http.StatusNotFound)
+		case err != nil:
+			a.log.Error().Err(err).Msg("tenant export failed")
+			http.Error(w, "export failed", http.StatusInternalServerError)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(buf.Bytes())
+		}
+	})
+	mux.HandleFunc("DELETE /tenants/{clientKey}", func(w http.ResponseWriter, r *http.Request) {
+		ck := r.PathValue("clientKey")
+		err := a.store.PurgeTenant(r.Context(), ck)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			http.Error(w, "no such tenant", http.StatusNotFound)
+		case err != nil:
+			a.log.Error().Err(err).Msg("tenant delete failed")
+			http.Error(w, "delete failed", http.StatusInternalServerError)
+		default:
+			a.log.Info().Str("client_key", ck).Msg("tenant deleted by the operator")
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
 	return mux
 }
 

@@ -193,19 +193,8 @@ func (s *Store) PurgeUninstalled(ctx context.Context, cutoff time.Time) ([]strin
 			return err
 		}
 		// Deleting while ForEach iterates would skip keys, hence two passes.
-		index := tx.Bucket(bucketInstallations)
-		data := tx.Bucket(bucketTenantData)
 		for _, rec := range due {
-			key := []byte(rec.ClientKey)
-			if err := tenants.Delete(key); err != nil {
-				return fmt.Errorf("store: purge tenant %q: %w", rec.ClientKey, dbErr(err))
-			}
-			if data.Bucket(key) != nil {
-				if err := data.DeleteBucket(key); err != nil {
-					return fmt.Errorf("store: purge tenant %q data: %w", rec.ClientKey, dbErr(err))
-				}
-			}
-			if err := unindex(index, rec.InstallationID, rec.ClientKey); err != nil {
+			if err := purge(tx, rec); err != nil {
 				return err
 			}
 			purged = append(purged, rec.ClientKey)
@@ -216,6 +205,39 @@ func (s *Store) PurgeUninstalled(ctx context.Context, cutoff time.Time) ([]strin
 		return nil, err
 	}
 	return purged, nil
+}
+
+// purge deletes a tenant's record, data and index entry; its signed chain
+// heads stay (heads.go).
+func purge(tx *bolt.Tx, rec tenantRecord) error {
+	key := []byte(rec.ClientKey)
+	if err := tx.Bucket(bucketTenants).Delete(key); err != nil {
+		return fmt.Errorf("store: purge tenant %q: %w", rec.ClientKey, dbErr(err))
+	}
+	data := tx.Bucket(bucketTenantData)
+	if data.Bucket(key) != nil {
+		if err := data.DeleteBucket(key); err != nil {
+			return fmt.Errorf("store: purge tenant %q data: %w", rec.ClientKey, dbErr(err))
+		}
+	}
+	return unindex(tx.Bucket(bucketInstallations), rec.InstallationID, rec.ClientKey)
+}
+
+// PurgeTenant deletes one tenant now, installed or not, as the grace
+// period's end would: an operator's answer to a request to delete a
+// tenant's data. Its signed chain heads stay. ErrNotFound when unknown.
+func (s *Store) PurgeTenant(ctx context.Context, clientKey string) error {
+	return s.updateTenants(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTenants).Get([]byte(clientKey))
+		if v == nil {
+			return ErrNotFound
+		}
+		rec, err := decodeTenantRecord([]byte(clientKey), v)
+		if err != nil {
+			return err
+		}
+		return purge(tx, rec)
+	})
 }
 
 // Tenants returns every tenant, installed or not, sorted by client key.

@@ -31,6 +31,8 @@ Usage:
                    [--activity-csv FILE] [--settings FILE] [--format json|csv|html] [--out FILE]
                                             explain every seat of a site from the command line
   seatlens verify  FILE [--key FINGERPRINT]  check an evidence file offline (hash chain and signature)
+  seatlens tenant  export|delete --client-key KEY [--out FILE] [--data DIR]
+                                            one tenant's data as JSON, or its deletion now
   seatlens manifest [--base-url URL] [--forge-app-id ID]
                                             print the Connect-on-Forge manifest.yml
   seatlens version                          print the build version
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return scanCmd(ctx, rest, stdout, stderr, getenv)
 	case "verify":
 		return verifyCmd(rest, stdout, stderr, getenv)
+	case "tenant":
+		return tenantCmd(ctx, rest, stdout, stderr, getenv)
 	case "version":
 		return version(stdout)
 	case "help", "-h", "--help":
