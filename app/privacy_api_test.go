@@ -3,11 +3,17 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/seatlens/seatlens/app/atlassian"
+	"github.com/seatlens/seatlens/app/privacy"
 	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/review"
 	"github.com/seatlens/seatlens/app/sitesim"
@@ -189,5 +195,130 @@ func TestUpdatedAccountIsReadAgain(t *testing.T) {
 	pend, err := p.app.inbox.PendingList(ctx, ck, 0)
 	if err != nil || len(pend) != 1 || pend[0].AccountID != who || pend[0].Hints[0].Cause != "personal-data" {
 		t.Fatalf("pending after updated: %+v %v", pend, err)
+	}
+}
+
+// heldAccounts is a tenant's stored accounts for a Reporter under test; an
+// erasure takes the account out, as the scans' Forget does.
+type heldAccounts struct {
+	mu     sync.Mutex
+	ids    map[string]time.Time
+	erased []string
+}
+
+func (h *heldAccounts) Accounts(context.Context, string) (map[string]time.Time, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.ids), nil
+}
+
+func (h *heldAccounts) Erase(_ context.Context, _, accountID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.ids, accountID)
+	h.erased = append(h.erased, accountID)
+	return nil
+}
+
+// TestReportingKeepsBatchCycleAndLimits: 2,000 stored accounts, reported
+// through the real client and the Connect JWT to the simulated site, go in
+// requests of at most 90, sent one after another; the site's rate limit
+// answers 429 and the request is sent again after Retry-After; a run
+// reports at most 1,800 (the rest an hour later); nothing is reported
+// again within the cycle the site names; an account reported closed is
+// erased and, stored again by a later scan, erased without being asked
+// about again.
+func TestReportingKeepsBatchCycleAndLimits(t *testing.T) {
+	p := newScanPair(t, false)
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	t0 := time.Now().UTC()
+	held := &heldAccounts{ids: map[string]time.Time{}}
+	for i := range 1999 {
+		held.ids[fmt.Sprintf("557058:%08x-seatlens", i)] = t0.Add(-time.Duration(i) * time.Minute)
+	}
+	const closing = "5b10a2844c20165700ede204" // a person of the default site
+	held.ids[closing] = t0
+	now := t0
+	rep := &privacy.Reporter{Store: p.st, Held: held, Clients: p.app.tenancy, Eraser: held, Now: func() time.Time { return now }}
+
+	// New accounts fall due within the hour, not all at once.
+	res, err := rep.Run(ctx, ck)
+	if err != nil || res.Tracked != 2000 || res.Reported != 0 {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	now = t0.Add(30 * time.Minute)
+	if res, err = rep.Run(ctx, ck); err != nil || res.Reported == 0 || res.Reported > 1300 {
+		t.Fatalf("half an hour on, about half are due: %+v %v", res, err)
+	}
+	half := res.Reported
+	now = t0.Add(time.Hour)
+	if res, err = rep.Run(ctx, ck); err != nil || res.Reported != min(2000-half, 1800) {
+		t.Fatalf("an hour on, the rest (at most 1,800): %+v %v", res, err)
+	}
+	if res, err = rep.Run(ctx, ck); err != nil || half+1800 < 2000 && res.Reported != 2000-half-1800 {
+		t.Fatalf("the run after: %+v %v", res, err)
+	}
+	requests, batches := p.site.ReportAccounts()
+	sum := 0
+	for _, b := range batches {
+		if b < 1 || b > atlassian.ReportBatch {
+			t.Fatalf("a request of %d accounts", b)
+		}
+		sum += b
+	}
+	if sum != 2000 {
+		t.Fatalf("%d accounts reported, want each of 2,000 once", sum)
+	}
+	if requests <= len(batches) {
+		t.Fatalf("%d requests for %d batches: the site's rate limit (10 a second) never answered 429", requests, len(batches))
+	}
+
+	// Within the cycle (the site names 7 days), nothing is due.
+	now = t0.Add(30*time.Minute + 7*24*time.Hour - time.Minute)
+	if res, err = rep.Run(ctx, ck); err != nil || res.Reported != 0 || res.Cycle != 0 {
+		t.Fatalf("within the cycle: %+v %v", res, err)
+	}
+
+	// A cycle on, the closed account is erased and forgotten.
+	resp, err := http.Post(p.siteURL+"/sim/admin/users/"+closing+"/close", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sim: close: %d", resp.StatusCode)
+	}
+	now = t0.Add(2*time.Hour + 7*24*time.Hour)
+	for res.Reported = 0; ; {
+		r, err := rep.Run(ctx, ck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Reported += r.Reported
+		res.Closed = append(res.Closed, r.Closed...)
+		if r.Reported == 0 {
+			break
+		}
+		if r.Cycle != 7*24*time.Hour {
+			t.Fatalf("cycle %s, the site names 7 days", r.Cycle)
+		}
+	}
+	if res.Reported != 2000 || !slices.Equal(res.Closed, []string{closing}) || !slices.Equal(held.erased, []string{closing}) {
+		t.Fatalf("a cycle on: reported %d, closed %v, erased %v", res.Reported, res.Closed, held.erased)
+	}
+
+	// A later scan stores the closed account again: it is erased, and
+	// Atlassian is not asked about it again.
+	held.mu.Lock()
+	held.ids[closing] = now
+	held.mu.Unlock()
+	before, _ := p.site.ReportAccounts()
+	now = now.Add(3 * time.Hour)
+	if res, err = rep.Run(ctx, ck); err != nil || res.Reported != 0 || !slices.Equal(res.Closed, []string{closing}) || res.Tracked != 1999 {
+		t.Fatalf("the closed account stored again: %+v %v", res, err)
+	}
+	if after, _ := p.site.ReportAccounts(); after != before || len(held.erased) != 2 {
+		t.Fatalf("%d reporting requests, erased %v", after-before, held.erased)
 	}
 }

@@ -7,10 +7,13 @@ package privacy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sort"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,6 +24,19 @@ import (
 
 // accountsBucket holds, per tenant, each stored account's reporting state.
 const accountsBucket = "pd-accounts"
+
+// closedBucket remembers, as hashes, the accounts Atlassian reported
+// closed. A later scan may store such an account again (Jira may still
+// list a closed account): it is erased without being reported, since the
+// guide warns against "repeatedly checking the status of a closed account
+// beyond a reasonable time frame"
+// (https://developer.atlassian.com/platform/forge/user-privacy-guidelines/).
+const closedBucket = "pd-closed"
+
+func closedKey(accountID string) []byte {
+	h := sha256.Sum256([]byte(accountID))
+	return []byte(hex.EncodeToString(h[:]))
+}
 
 // Account is where one stored account stands in the cycle.
 type Account struct {
@@ -75,8 +91,10 @@ type Reporter struct {
 // Result is what one run did for a tenant.
 type Result struct {
 	Tracked, Reported, Requests int
-	Closed, Updated             []string
-	Cycle                       time.Duration
+	// Closed are the accounts erased this run: reported closed now, or
+	// found stored again after an earlier closed report.
+	Closed, Updated []string
+	Cycle           time.Duration
 }
 
 func (r *Reporter) now() time.Time {
@@ -94,11 +112,17 @@ func (r *Reporter) Run(ctx context.Context, clientKey string) (Result, error) {
 		return res, err
 	}
 	now := r.now()
-	due, tracked, err := r.sync(ctx, clientKey, held, now)
+	due, known, tracked, err := r.sync(ctx, clientKey, held, now)
 	if err != nil {
 		return res, err
 	}
 	res.Tracked = tracked
+	for _, id := range known {
+		if err := r.Eraser.Erase(ctx, clientKey, id); err != nil {
+			return res, fmt.Errorf("privacy: erase an account closed earlier of %s: %w", clientKey, err)
+		}
+		res.Closed = append(res.Closed, id)
+	}
 	if len(due) == 0 {
 		return res, nil
 	}
@@ -154,12 +178,16 @@ func (r *Reporter) Run(ctx context.Context, clientKey string) (Result, error) {
 }
 
 // sync records the accounts stored and forgets those no longer stored;
-// it returns the ones due, oldest due first, at most maxPerRun.
-func (r *Reporter) sync(ctx context.Context, clientKey string, held map[string]time.Time, now time.Time) ([]string, int, error) {
-	var due []string
-	tracked := 0
-	err := r.Store.Update(ctx, func(tx store.Tx) error {
-		due, tracked = due[:0], 0
+// it returns the ones due, longest due first, at most maxPerRun, and the
+// stored ones Atlassian reported closed before (to erase, not report).
+func (r *Reporter) sync(ctx context.Context, clientKey string, held map[string]time.Time, now time.Time) (due, closed []string, tracked int, err error) {
+	type dueAt struct {
+		id string
+		at time.Time
+	}
+	var cands []dueAt
+	err = r.Store.Update(ctx, func(tx store.Tx) error {
+		cands, closed, tracked = cands[:0], closed[:0], 0
 		seen := map[string]bool{}
 		err := tx.Each(clientKey, accountsBucket, nil, func(k, v []byte) error {
 			id := string(k)
@@ -172,8 +200,8 @@ func (r *Reporter) sync(ctx context.Context, clientKey string, held map[string]t
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("privacy: decode account: %w", err)
 			}
-			if !a.DueAt.After(now) && len(due) < maxPerRun {
-				due = append(due, id)
+			if !a.DueAt.After(now) {
+				cands = append(cands, dueAt{id, a.DueAt})
 			}
 			return nil
 		})
@@ -183,6 +211,12 @@ func (r *Reporter) sync(ctx context.Context, clientKey string, held map[string]t
 		for id, at := range held {
 			if seen[id] || !atlassian.Reportable(id) {
 				continue
+			}
+			if _, err := tx.Get(clientKey, closedBucket, closedKey(id)); err == nil {
+				closed = append(closed, id)
+				continue
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
 			}
 			// A new account is due within the hour, spread so that a
 			// large scan's accounts do not all fall due at once.
@@ -199,9 +233,22 @@ func (r *Reporter) sync(ctx context.Context, clientKey string, held map[string]t
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, nil
+		return nil, nil, 0, nil
 	}
-	return due, tracked, err
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if !cands[i].at.Equal(cands[j].at) {
+			return cands[i].at.Before(cands[j].at)
+		}
+		return cands[i].id < cands[j].id
+	})
+	for _, c := range cands[:min(len(cands), maxPerRun)] {
+		due = append(due, c.id)
+	}
+	sort.Strings(closed)
+	return due, closed, tracked, nil
 }
 
 // spread is a stable offset in [0, d) for an account.
@@ -212,12 +259,15 @@ func spread(id string, d time.Duration) time.Duration {
 }
 
 // reported records a batch's report: closed accounts leave the registry
-// (erased), the others are due again a cycle on.
+// (erased) for the closed list, the others are due again a cycle on.
 func (r *Reporter) reported(ctx context.Context, clientKey string, batch []string, closed map[string]bool, now time.Time, cycle time.Duration) error {
 	return r.Store.Update(ctx, func(tx store.Tx) error {
 		for _, id := range batch {
 			if closed[id] {
 				if err := tx.Delete(clientKey, accountsBucket, []byte(id)); err != nil {
+					return err
+				}
+				if err := tx.Put(clientKey, closedBucket, closedKey(id), []byte(now.Format(time.RFC3339))); err != nil {
 					return err
 				}
 				continue
