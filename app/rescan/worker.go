@@ -23,7 +23,8 @@ const (
 	DefaultThreshold = 200 // pending accounts of one tenant that escalate to a full scan
 	DefaultBatch     = 50  // accounts read again together
 	defaultTick      = 250 * time.Millisecond
-	failureBackoff   = 30 * time.Second
+	failureBackoff   = 30 * time.Second // after one failed turn, doubling after each next one
+	maxBackoff       = 30 * time.Minute
 	keepLog          = 1000 // targeted rescans listed per tenant
 	keepSeen         = 48 * time.Hour
 )
@@ -86,7 +87,8 @@ type Worker struct {
 
 	mu      sync.Mutex
 	active  map[string]bool      // tenants that may have pending accounts
-	backoff map[string]time.Time // tenants whose last try failed
+	backoff map[string]time.Time // tenants whose last try failed: not before
+	fails   map[string]int       // failed turns in a row
 	pruned  map[string]time.Time // when each tenant's old deliveries were last forgotten
 	gen     map[string]uint64    // counts Notify per tenant
 	wake    chan struct{}
@@ -99,7 +101,7 @@ func (w *Worker) init() {
 	if w.active != nil {
 		return
 	}
-	w.active, w.backoff, w.pruned, w.gen = map[string]bool{}, map[string]time.Time{}, map[string]time.Time{}, map[string]uint64{}
+	w.active, w.backoff, w.fails, w.pruned, w.gen = map[string]bool{}, map[string]time.Time{}, map[string]int{}, map[string]time.Time{}, map[string]uint64{}
 	w.wake = make(chan struct{}, 1)
 	if w.Debounce <= 0 {
 		w.Debounce = DefaultDebounce
@@ -165,7 +167,7 @@ func (w *Worker) round(ctx context.Context) {
 	gens := map[string]uint64{}
 	now := w.Inbox.now()
 	for ck := range w.active {
-		if until, ok := w.backoff[ck]; !ok || now.After(until) {
+		if until, ok := w.backoff[ck]; !ok || !now.Before(until) {
 			tenants = append(tenants, ck)
 			gens[ck] = w.gen[ck]
 		}
@@ -189,6 +191,17 @@ func (w *Worker) round(ctx context.Context) {
 	wg.Wait()
 }
 
+// retryAfter is the wait after n failed turns in a row: 30 s, doubling,
+// at most maxBackoff, so a site down for a day costs about fifty tries
+// and fifty failed rows in the tenant's rescans, not thousands.
+func retryAfter(n int) time.Duration {
+	d := failureBackoff
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
 // tenantsAtOnce bounds the tenants rescanned at the same time.
 const tenantsAtOnce = 2
 
@@ -201,17 +214,22 @@ func (w *Worker) turn(ctx context.Context, ck string, gen uint64, now time.Time)
 	w.mu.Lock()
 	switch {
 	case err != nil:
-		w.backoff[ck] = w.Inbox.now().Add(failureBackoff)
-		w.Logger.Warn().Err(err).Str("client_key", ck).Msg("rescan: targeted rescan failed; retried later")
+		w.fails[ck]++
+		wait := retryAfter(w.fails[ck])
+		w.backoff[ck] = w.Inbox.now().Add(wait)
+		w.Logger.Warn().Err(err).Str("client_key", ck).Int("failures", w.fails[ck]).Dur("retry_in", wait).
+			Msg("rescan: targeted rescan failed; retried later")
 	case idle && w.gen[ck] == gen:
 		delete(w.active, ck)
 		delete(w.backoff, ck)
+		delete(w.fails, ck)
 		prune = now.Sub(w.pruned[ck]) > time.Hour
 		if prune {
 			w.pruned[ck] = now
 		}
 	default:
 		delete(w.backoff, ck)
+		delete(w.fails, ck)
 	}
 	w.mu.Unlock()
 	if prune {
