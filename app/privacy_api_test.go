@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -54,6 +56,9 @@ func TestClosedAccountIsErasedEverywhere(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("evidence: %d", code)
 	}
+	if where := p.storedNaming(t, who, name); len(where) < 3 {
+		t.Fatalf("before the erasure the store names the person in %v only: the search cannot see", where)
+	}
 
 	resp, err := http.Post(p.siteURL+"/sim/admin/users/"+who+"/close", "application/json", nil)
 	if err != nil {
@@ -94,6 +99,12 @@ func TestClosedAccountIsErasedEverywhere(t *testing.T) {
 	defer cancel()
 	if err := p.site.FlushWebhooks(fctx); err != nil {
 		t.Fatal(err)
+	}
+
+	// Nothing the tenant's store holds names the person any more, in a
+	// key or a value of any bucket (the operator's export walks them all).
+	if where := p.storedNaming(t, who, name); len(where) > 0 {
+		t.Fatalf("after the erasure the store still names the person in %v", where)
 	}
 
 	// Gone from the findings of every kept scan.
@@ -321,4 +332,33 @@ func TestReportingKeepsBatchCycleAndLimits(t *testing.T) {
 	if after, _ := p.site.ReportAccounts(); after != before || len(held.erased) != 2 {
 		t.Fatalf("%d reporting requests, erased %v", after-before, held.erased)
 	}
+}
+
+// storedNaming lists the tenant's buckets whose keys or values hold one of
+// the strings, as text or in the export's hex form of binary keys.
+func (p *scanPair) storedNaming(t *testing.T, needles ...string) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := p.st.ExportTenant(context.Background(), p.inst.ClientKey, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var exp struct {
+		Buckets map[string]map[string]json.RawMessage `json:"buckets"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &exp); err != nil {
+		t.Fatal(err)
+	}
+	var where []string
+	for name, kv := range exp.Buckets {
+		for k, v := range kv {
+			for _, n := range needles {
+				if strings.Contains(k, n) || strings.Contains(k, hex.EncodeToString([]byte(n))) ||
+					strings.Contains(string(v), n) || strings.Contains(string(v), hex.EncodeToString([]byte(n))) {
+					where = append(where, name+"/"+k)
+				}
+			}
+		}
+	}
+	slices.Sort(where)
+	return slices.Compact(where)
 }
