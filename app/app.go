@@ -328,17 +328,27 @@ func (a *App) scanEnded(clientKey string, rec scan.Record) {
 // no one.
 type eraser struct{ a *App }
 
-func (e eraser) Erase(ctx context.Context, clientKey, accountID string) error {
+// Erase forgets the accounts in every kept scan at once (each scan is
+// summed once), then everywhere else one by one. Each step is idempotent,
+// so an erasure cut short is done again whole.
+func (e eraser) Erase(ctx context.Context, clientKey string, accountIDs []string) error {
 	a := e.a
-	for _, step := range []func(context.Context, string, string) error{
-		a.scans.Forget, a.reviews.Redact, a.inbox.Forget, a.tenancy.ForgetAccount, a.chain.Forget,
-	} {
-		if err := step(ctx, clientKey, accountID); err != nil {
+	if err := a.scans.Forget(ctx, clientKey, accountIDs); err != nil {
+		return err
+	}
+	for _, id := range accountIDs {
+		for _, step := range []func(context.Context, string, string) error{
+			a.reviews.Redact, a.inbox.Forget, a.tenancy.ForgetAccount, a.chain.Forget,
+		} {
+			if err := step(ctx, clientKey, id); err != nil {
+				return err
+			}
+		}
+		if _, err := a.chain.Append(ctx, clientKey, "account.erased", "", map[string]any{"reason": "closed"}); err != nil {
 			return err
 		}
 	}
-	_, err := a.chain.Append(ctx, clientKey, "account.erased", "", map[string]any{"reason": "closed"})
-	return err
+	return nil
 }
 
 // refresher has updated accounts read again by a targeted rescan.

@@ -223,11 +223,13 @@ func (h *heldAccounts) Accounts(context.Context, string) (map[string]time.Time, 
 	return maps.Clone(h.ids), nil
 }
 
-func (h *heldAccounts) Erase(_ context.Context, _, accountID string) error {
+func (h *heldAccounts) Erase(_ context.Context, _ string, accountIDs []string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.ids, accountID)
-	h.erased = append(h.erased, accountID)
+	for _, id := range accountIDs {
+		delete(h.ids, id)
+		h.erased = append(h.erased, id)
+	}
 	return nil
 }
 

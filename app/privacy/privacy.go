@@ -58,9 +58,9 @@ type Clients interface {
 	ReportClient(ctx context.Context, clientKey string) (*atlassian.Client, error)
 }
 
-// Eraser erases an account everywhere Seatlens keeps it for a tenant.
+// Eraser erases accounts everywhere Seatlens keeps them for a tenant.
 type Eraser interface {
-	Erase(ctx context.Context, clientKey, accountID string) error
+	Erase(ctx context.Context, clientKey string, accountIDs []string) error
 }
 
 // Refresher has an account read again (an updated one).
@@ -117,11 +117,11 @@ func (r *Reporter) Run(ctx context.Context, clientKey string) (Result, error) {
 		return res, err
 	}
 	res.Tracked = tracked
-	for _, id := range known {
-		if err := r.Eraser.Erase(ctx, clientKey, id); err != nil {
-			return res, fmt.Errorf("privacy: erase an account closed earlier of %s: %w", clientKey, err)
+	if len(known) > 0 {
+		if err := r.Eraser.Erase(ctx, clientKey, known); err != nil {
+			return res, fmt.Errorf("privacy: erase %d accounts of %s reported closed: %w", len(known), clientKey, err)
 		}
-		res.Closed = append(res.Closed, id)
+		res.Closed = append(res.Closed, known...)
 	}
 	if len(due) == 0 {
 		return res, nil
@@ -143,35 +143,43 @@ func (r *Reporter) Run(ctx context.Context, clientKey string) (Result, error) {
 		}
 		res.Reported += len(batch)
 		res.Cycle = cycle
+		asked := map[string]bool{}
+		for _, id := range batch {
+			asked[id] = true
+		}
 		closed := map[string]bool{}
-		var updated []string
+		var closedIDs, updated []string
 		for _, s := range statuses {
+			if !asked[s.AccountID] {
+				continue // not ours: never act on an account not asked about
+			}
 			switch s.Status {
 			case atlassian.AccountClosed:
+				if !closed[s.AccountID] {
+					closedIDs = append(closedIDs, s.AccountID)
+				}
 				closed[s.AccountID] = true
 			case atlassian.AccountUpdated:
 				updated = append(updated, s.AccountID)
 			}
 		}
-		// An erasure first, then the account's record goes: a crash in
-		// between reports it again, and Atlassian answers closed again.
-		for id := range closed {
-			if _, ok := held[id]; !ok {
-				continue // not ours: never act on an account not asked about
+		// Atlassian's answer is recorded first (a closed account is then
+		// never reported again), the erasure follows: one that fails or
+		// is cut short is done at the next run, from the record.
+		if err := r.reported(ctx, clientKey, batch, closed, now, cycle); err != nil {
+			return res, err
+		}
+		if len(closedIDs) > 0 {
+			if err := r.Eraser.Erase(ctx, clientKey, closedIDs); err != nil {
+				return res, fmt.Errorf("privacy: erase %d closed accounts of %s: %w", len(closedIDs), clientKey, err)
 			}
-			if err := r.Eraser.Erase(ctx, clientKey, id); err != nil {
-				return res, fmt.Errorf("privacy: erase a closed account of %s: %w", clientKey, err)
-			}
-			res.Closed = append(res.Closed, id)
+			res.Closed = append(res.Closed, closedIDs...)
 		}
 		if len(updated) > 0 && r.Refresher != nil {
 			if err := r.Refresher.Refresh(ctx, clientKey, updated); err != nil {
 				return res, err
 			}
 			res.Updated = append(res.Updated, updated...)
-		}
-		if err := r.reported(ctx, clientKey, batch, closed, now, cycle); err != nil {
-			return res, err
 		}
 	}
 	return res, nil

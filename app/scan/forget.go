@@ -45,11 +45,33 @@ func (q *Queue) Accounts(ctx context.Context, clientKey string) (map[string]time
 	return out, err
 }
 
-// Forget removes an account from every kept scan of a tenant: its findings
+// forgetWait is how long Forget waits for a targeted rescan of the tenant
+// to end; a full scan makes it give up with ErrBusy (try again later).
+var forgetWait = 30 * time.Second
+
+// Forget removes accounts from every kept scan of a tenant: their findings
 // go, and the sums of each scan whose basis is kept are made again
-// without it (billing.Refresh with no fresh reading), so a scan's totals
-// never count someone it no longer names.
-func (q *Queue) Forget(ctx context.Context, clientKey, accountID string) error {
+// without them (billing.Refresh with no fresh reading), so a scan's totals
+// never count someone it no longer names. Each scan is summed once
+// whatever the number of accounts. It holds the tenant as a targeted
+// rescan does, so no rescan writes back what it erased; ErrBusy while the
+// tenant's full scan runs.
+func (q *Queue) Forget(ctx context.Context, clientKey string, accountIDs []string) error {
+	if len(accountIDs) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(forgetWait)
+	for !q.claim(clientKey) {
+		if time.Now().After(deadline) {
+			return ErrBusy
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	defer q.release(clientKey)
 	recs, err := q.Scans(ctx, clientKey)
 	if err != nil {
 		return err
@@ -58,17 +80,17 @@ func (q *Queue) Forget(ctx context.Context, clientKey, accountID string) error {
 		if r.State != StateDone {
 			continue
 		}
-		if err := q.forgetIn(ctx, clientKey, r, accountID); err != nil {
-			return fmt.Errorf("scan: forget an account in scan %s: %w", r.ID, err)
+		if err := q.forgetIn(ctx, clientKey, r, accountIDs); err != nil {
+			return fmt.Errorf("scan: forget %d accounts in scan %s: %w", len(accountIDs), r.ID, err)
 		}
 	}
 	return nil
 }
 
-func (q *Queue) forgetIn(ctx context.Context, clientKey string, r Record, accountID string) error {
+func (q *Queue) forgetIn(ctx context.Context, clientKey string, r Record, accountIDs []string) error {
 	bucket := findingsPrefix + r.ID
 	var (
-		held  bool
+		held  []string
 		basis *Basis
 		hd    *billing.Findings
 	)
@@ -77,10 +99,12 @@ func (q *Queue) forgetIn(ctx context.Context, clientKey string, r Record, accoun
 		if _, hd, err = head(tx, clientKey, r.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Get(clientKey, bucket, []byte(userPrefix+accountID)); err == nil {
-			held = true
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+		for _, id := range accountIDs {
+			if _, err := tx.Get(clientKey, bucket, []byte(userPrefix+id)); err == nil {
+				held = append(held, id)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 		}
 		v, err := tx.Get(clientKey, bucket, []byte(basisKey))
 		if err == nil {
@@ -98,26 +122,33 @@ func (q *Queue) forgetIn(ctx context.Context, clientKey string, r Record, accoun
 	if err != nil {
 		return err
 	}
-	named := hd.Settings.Names(accountID)
-	if !held && !named {
+	named := false
+	for _, id := range accountIDs {
+		named = named || hd.Settings.Names(id)
+	}
+	if len(held) == 0 && !named {
 		return nil
 	}
 	nf := hd
-	if held && basis != nil {
+	if len(held) > 0 && basis != nil {
 		_, f, err := q.Findings(ctx, clientKey, r.ID)
 		if err != nil {
 			return err
 		}
-		if nf, err = billing.Refresh(&basis.Snapshot, f, []string{accountID}, nil, f.ScannedAt); err != nil {
+		if nf, err = billing.Refresh(&basis.Snapshot, f, held, nil, f.ScannedAt); err != nil {
 			return err
 		}
 	}
-	// The settings a scan was explained with name the account too (a
+	// The settings a scan was explained with name the accounts too (a
 	// hold, an integration user): they go, the verdicts they gave stay.
-	nf.Settings = nf.Settings.Without(accountID)
+	for _, id := range accountIDs {
+		nf.Settings = nf.Settings.Without(id)
+	}
 	err = q.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.Delete(clientKey, bucket, []byte(userPrefix+accountID)); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+		for _, id := range held {
+			if err := tx.Delete(clientKey, bucket, []byte(userPrefix+id)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 		}
 		if err := putHead(tx, clientKey, r.ID, nf); err != nil {
 			return err
