@@ -90,17 +90,23 @@ func applyFixtureCSV(t testing.TB, snap *billing.Snapshot) scan.ActivityReport {
 func TestScanFixtureMatchesEngineGolden(t *testing.T) {
 	sc := loadFixture(t)
 	s := startSim(t, sc, sitesim.Options{})
+	// The same site behind an Organizations API that refuses more than 20
+	// requests a second (429 with X-RateLimit-Reset, no Retry-After): the
+	// scan waits for the reset and gets the same findings.
+	limited := startSim(t, sc, sitesim.Options{OrgRateLimit: 20})
 	settings := fixtureSettings(t)
 	for _, tc := range []struct {
 		name   string
 		key    bool
 		golden string
+		site   *sim
 	}{
-		{"with org key", true, "fixture-org.golden.json"},
-		{"without org key", false, "fixture-keyless.golden.json"},
+		{"with org key", true, "fixture-org.golden.json", s},
+		{"without org key", false, "fixture-keyless.golden.json", s},
+		{"with org key, Org API rate limited", true, "fixture-org.golden.json", limited},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			snap, err := scan.Collect(context.Background(), s.source(t, tc.key))
+			snap, err := scan.Collect(context.Background(), tc.site.source(t, tc.key))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,6 +128,12 @@ func TestScanFixtureMatchesEngineGolden(t *testing.T) {
 			}
 			if !bytes.Equal(append(got, '\n'), want) {
 				diffJSON(t, want, got)
+			}
+			if tc.site == limited && limited.srv.Usage().Total.Limited == 0 {
+				t.Fatal("the Org API's rate limit never refused a call: the case proves nothing")
+			}
+			if tc.site == limited {
+				t.Logf("usage %+v", limited.srv.Usage().Total)
 			}
 		})
 	}

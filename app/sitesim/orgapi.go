@@ -105,6 +105,9 @@ func (s *Server) orgHandle(pattern string, kind orgKind, h orgHandler) {
 	s.orgPatterns = append(s.orgPatterns, pattern)
 	s.org.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		oerr := s.orgAuth(r)
+		if oerr == nil {
+			oerr = s.orgRateLimited(w, r) // hook: orgapi_ratelimit.go
+		}
 		if oerr == nil && r.PathValue("orgId") != "" && r.PathValue("orgId") != s.opts.OrgID {
 			oerr = errOrgNotFound(r.PathValue("orgId"))
 		}
@@ -238,6 +241,7 @@ func orgErrorID(e *orgError) string {
 // Which of them the sim gives where it has a choice is in unconfirmed.go.
 const (
 	orgCodeInvalidCursor = "ADMIN-400-1"  // invalid page cursor
+	orgCodeRateLimited   = "ADMIN-429-1"  // rate limit exceeded
 	orgCodeInvalidTime   = "ADMIN-400-3"  // invalid time date
 	orgCodeInvalidParam  = "ADMIN-400-4"  // invalid resource
 	orgCodeInvalidBody   = "ADMIN-400-24" // invalid request body

@@ -832,3 +832,57 @@ func orgContractCases() []orgCase {
 		{name: "service accounts wrong key", method: get, op: service, key: keyWrong, status: 401, code: "ADMIN-401-2"},
 	}
 }
+
+// TestOrgContractRateLimited: with a rate limit, every operation's 429
+// follows the schema (or its family's envelope where none is documented),
+// with the code of its family and the documented X-RateLimit-* headers;
+// the reset is when a token is due again.
+func TestOrgContractRateLimited(t *testing.T) {
+	ct := loadOrgContract(t)
+	done := map[string]bool{}
+	for _, c := range orgContractCases() {
+		key := c.method + " " + c.op
+		if done[key] || c.status >= 300 || c.key != "" {
+			continue
+		}
+		done[key] = true
+		t.Run(key, func(t *testing.T) {
+			sc := orgScenario()
+			if c.scenario != nil {
+				c.scenario(&sc)
+			}
+			now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+			ts := newTestSite(t, sc, Options{OrgRateLimit: 2, Now: func() time.Time { return now }})
+			if c.setup != nil {
+				c.setup(ts)
+			}
+			for range 2 { // the bucket holds one second: two requests
+				if res := ts.do(orgCred(""), http.MethodGet, "/admin/v1/orgs", "", ""); res.status != http.StatusOK {
+					t.Fatalf("within the limit: %d %s", res.status, res.body)
+				}
+			}
+			res := ts.do(orgCred(""), c.method, c.path(), c.query, c.body)
+			if res.status != http.StatusTooManyRequests {
+				t.Fatalf("over the limit: %d %s", res.status, res.body)
+			}
+			limited := c
+			limited.status, limited.code = http.StatusTooManyRequests, "ADMIN-429-1"
+			if orgEnvelope(c.op, http.StatusTooManyRequests) == "ProxyError" {
+				limited.code = "429"
+			}
+			ct.check(t, limited, res)
+			h := res.header
+			if h.Get("X-RateLimit-Limit") != "2" || h.Get("X-RateLimit-Remaining") != "0" ||
+				h.Get("X-RateLimit-Reset") != now.Add(time.Second).Format(time.RFC3339) || h.Get("Retry-After") != "" {
+				t.Fatalf("headers %v", h)
+			}
+			now = now.Add(500 * time.Millisecond) // one token is due again
+			if res := ts.do(orgCred(""), c.method, c.path(), c.query, c.body); res.status != c.status {
+				t.Fatalf("after the reset: %d, want %d; %s", res.status, c.status, res.body)
+			}
+		})
+	}
+	if len(done) != len(orgImplementedOperations()) {
+		t.Fatalf("%d of %d operations checked", len(done), len(orgImplementedOperations()))
+	}
+}

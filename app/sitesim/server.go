@@ -29,6 +29,9 @@ type Options struct {
 	// DefaultOrgKey.
 	OrgID  string
 	OrgKey string
+	// OrgRateLimit is the Organizations API's requests a second per key
+	// (orgapi_ratelimit.go); 0: no limit. Atlassian publishes no number.
+	OrgRateLimit int
 	// ForgeScopes are the OAuth scopes of the Forge app token Install
 	// issues (the manifest's permissions.scopes); required for a Forge
 	// install, since the site cannot read the app's manifest.
@@ -60,11 +63,12 @@ type Server struct {
 	faults *faulter
 	usage  *usage
 
-	keys    lazyKeys     // install key and Forge key (host.go)
-	host    hostRegistry // installed apps' page modules (hostpage.go)
-	hooks   webhookQueue // webhook subscriptions and deliveries (webhooks.go)
-	audit   auditPush    // the org's audit-log webhooks (audithooks.go)
-	privacy privacyState // the personal data reporting API (privacy.go)
+	keys     lazyKeys     // install key and Forge key (host.go)
+	host     hostRegistry // installed apps' page modules (hostpage.go)
+	hooks    webhookQueue // webhook subscriptions and deliveries (webhooks.go)
+	audit    auditPush    // the org's audit-log webhooks (audithooks.go)
+	privacy  privacyState // the personal data reporting API (privacy.go)
+	orgLimit orgBucket    // the Org API's rate limit (orgapi_ratelimit.go)
 }
 
 // Request is one call the site answered (tests assert on them).

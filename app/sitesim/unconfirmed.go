@@ -559,6 +559,15 @@ func specDeviation(method, path string, status int) string {
 //     left out on the last page; links.prev is never given; page_size is
 //     the number of events on the page.
 //
+// Organizations API rate limit (orgapi_ratelimit.go), off unless
+// Options.OrgRateLimit: one token bucket per org key over the whole mount,
+// one second of the rate deep, checked after the key; a refusal is 429
+// with X-RateLimit-Limit, X-RateLimit-Remaining 0 and X-RateLimit-Reset
+// (RFC 3339, rounded up to the second a token is due) and no Retry-After;
+// the body is the family's (ProxyError on v1 and workspaces, ADMIN-429-1
+// in the errors list on v2). Atlassian publishes no numbers and no reset
+// format; workspaces and service accounts document no 429 at all.
+//
 // Personal data reporting (privacy.go): a Connect app reports on its
 // site's host, {site}/app/report-accounts/, signed as the app (an
 // Atlassian staff answer says "using JWTs … in the context of each
@@ -631,10 +640,12 @@ func orgSpecDeviation(method, path string, status int) string {
 		return "events-stream lists no 404; an unknown org is 404 ADMIN-404-2"
 	case path == "/admin/v2/orgs/{orgId}/directories" && status == http.StatusNotFound:
 		return "directories lists no 404; an unknown org is 404 ADMIN-404-2"
-	case (path == dir+"/users/search" || path == dir+"/groups/search") && (status == http.StatusUnauthorized || status == http.StatusNotFound):
-		return "the searches document only their 400; 401 and 404 (org, directory) use the v2 errors list"
-	case path == dir+"/users/{accountId}" && (status == http.StatusUnauthorized || status == http.StatusNotFound):
-		return "user details lists no error; 401 and 404 (org, directory, user) use the v2 errors list"
+	case (path == dir+"/users/search" || path == dir+"/groups/search") && (status == http.StatusUnauthorized || status == http.StatusNotFound || status == http.StatusTooManyRequests):
+		return "the searches document only their 400; 401, 404 (org, directory) and 429 use the v2 errors list"
+	case path == dir+"/users/{accountId}" && (status == http.StatusUnauthorized || status == http.StatusNotFound || status == http.StatusTooManyRequests):
+		return "user details lists no error; 401, 404 (org, directory, user) and 429 use the v2 errors list"
+	case path == "/admin/v2/orgs/{orgId}/workspaces" && status == http.StatusTooManyRequests:
+		return "workspaces documents no 429; the gateway's ProxyError, as its 401"
 	}
 	return ""
 }

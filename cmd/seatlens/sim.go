@@ -31,6 +31,7 @@ type simFlags struct {
 	latency       time.Duration
 	errorRate     float64
 	pointsPerHour int
+	orgRateLimit  int
 	// Installing into a running app (host.go of sitesim).
 	install    string
 	forgeAppID string
@@ -49,6 +50,7 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.install, "install", "", "after start-up, install the site into the app at this base URL through the signed lifecycle (start the app with the printed install-keys and jwks URLs)")
 	fs.StringVar(&f.forgeAppID, "forge-app-id", "", "with --install: the app's Forge app id (as given to the app); delivers a Forge app token with a scheduled-trigger invocation")
 	fs.IntVar(&f.pointsPerHour, "points-per-hour", 65000, "enforce Atlassian's rate limits with this hourly points pool for app traffic (65000 is tier 1; 0: no rate limits)")
+	fs.IntVar(&f.orgRateLimit, "org-rate-limit", 0, "refuse Organizations API requests beyond this many a second per key with 429 (Atlassian publishes no number; 0: no limit)")
 }
 
 func (f *simFlags) validate() error {
@@ -84,6 +86,9 @@ func (f *simFlags) validate() error {
 	}
 	if f.pointsPerHour < 0 {
 		return fmt.Errorf("--points-per-hour %d: want 0 (no limits) or more", f.pointsPerHour)
+	}
+	if f.orgRateLimit < 0 {
+		return fmt.Errorf("--org-rate-limit %d: want 0 (no limit) or more", f.orgRateLimit)
 	}
 	return nil
 }
@@ -129,7 +134,7 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Modes:  sitesim.Modes{SyncedRemoval: f.syncedRemoval, AppMembershipRefused: !f.appMayChange},
 		Limits: sitesim.RateLimits{Enabled: f.pointsPerHour > 0, PointsPerHour: f.pointsPerHour},
 		Faults: sitesim.Faults{Latency: f.latency, ErrorRate: f.errorRate, Seed: f.seed},
-		OrgID:  sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey,
+		OrgID:  sitesim.DefaultOrgID, OrgKey: sitesim.DefaultOrgKey, OrgRateLimit: f.orgRateLimit,
 		// The app token carries what Seatlens's manifest asks for.
 		ForgeScopes: d.ForgeScopes(),
 		// Forge delivers Jira user events to this manifest endpoint.
