@@ -261,7 +261,7 @@ func (a *App) build(d Deps) error {
 		Refresher: refresher{a.inbox}, Now: a.now, Logger: a.log}
 	a.executor = &review.Executor{Reviews: reviews, Cleaners: a.tenancy, Logger: a.log}
 	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: a.inbox, Audit: a.poller, BaseURL: a.cfg.BaseURL, Reviews: reviews,
-		Executor: a.executor, Proof: a.chain, Now: a.now}).Register(api)
+		Executor: a.executor, Proof: a.chain, PersonalData: a.reporter, Now: a.now}).Register(api)
 	return nil
 }
 
@@ -318,6 +318,7 @@ func (a *App) scanEnded(clientKey string, rec scan.Record) {
 		a.log.Warn().Err(err).Str("client_key", clientKey).Msg("rescan: forget the new seats of earlier scans")
 	}
 	a.worker.Notify(clientKey)
+	a.reporter.Notify(clientKey) // its accounts enter the personal data cycle
 }
 
 // eraser erases an account everywhere Seatlens keeps it for a tenant: the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -91,6 +92,15 @@ func TestClosedAccountIsErasedEverywhere(t *testing.T) {
 	// Once a cycle: nothing is due again now.
 	if res, err := rep.Run(ctx, ck); err != nil || res.Reported != 0 {
 		t.Fatalf("a second run reported %d (%v)", res.Reported, err)
+	}
+	// The admins see where the cycle stands.
+	var status struct{ PersonalData *privacy.State }
+	_, body = p.call(t, "GET", "/api/v1/status", fxAlice, "")
+	json.Unmarshal(body, &status)
+	pd := status.PersonalData
+	if pd == nil || pd.Erased != 1 || pd.Tracked != res.Tracked-1 || pd.ReportedAt == nil || pd.Reported != res.Reported ||
+		pd.CycleSeconds != 7*24*3600 || pd.NextDueAt == nil || pd.Error != "" {
+		t.Fatalf("status.personalData %s", body)
 	}
 
 	// Jira's user_deleted for the closed account may come after the
@@ -363,4 +373,56 @@ func (p *scanPair) storedNaming(t *testing.T, needles ...string) []string {
 	}
 	slices.Sort(where)
 	return slices.Compact(where)
+}
+
+// refusingClients has no client to report with.
+type refusingClients struct{}
+
+func (refusingClients) ReportClient(context.Context, string) (*atlassian.Client, error) {
+	return nil, errors.New("tenancy: tenant has no shared secret")
+}
+
+// TestFailedReportIsShown: a run that cannot report leaves its reason in
+// the status the panel shows, and the next good run clears it.
+func TestFailedReportIsShown(t *testing.T) {
+	p := keyedFixturePair(t, sitesim.Faults{})
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	t0 := time.Now().UTC()
+	now := t0
+	held := &heldAccounts{ids: map[string]time.Time{"557058:00000001-seatlens": t0}}
+	rep := p.app.reporter // the one the panel reads
+	rep.Held, rep.Clients, rep.Eraser, rep.Now = held, refusingClients{}, held, func() time.Time { return now }
+	tenancy := p.app.tenancy
+	status := func() *privacy.State {
+		var st struct{ PersonalData *privacy.State }
+		code, body := p.call(t, "GET", "/api/v1/status", fxAlice, "")
+		if code != http.StatusOK || json.Unmarshal(body, &st) != nil {
+			t.Fatalf("status: %d %s", code, body)
+		}
+		return st.PersonalData
+	}
+	if st := status(); st != nil {
+		t.Fatalf("before any run: %+v", st)
+	}
+	if _, err := rep.Run(ctx, ck); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(); st == nil || st.Tracked != 1 || st.ReportedAt != nil || st.NextDueAt == nil || st.Error != "" {
+		t.Fatalf("tracked, none due: %+v", st)
+	}
+	now = t0.Add(2 * time.Hour)
+	if _, err := rep.Run(ctx, ck); err == nil {
+		t.Fatal("a run with no client succeeded")
+	}
+	if st := status(); st == nil || !strings.Contains(st.Error, "no shared secret") || st.ReportedAt != nil {
+		t.Fatalf("after a failed run: %+v", st)
+	}
+	rep.Clients = tenancy
+	if res, err := rep.Run(ctx, ck); err != nil || res.Reported != 1 {
+		t.Fatalf("the next run: %+v %v", res, err)
+	}
+	if st := status(); st == nil || st.Error != "" || st.Reported != 1 || st.ReportedAt == nil || !st.NextDueAt.After(now.Add(6*24*time.Hour)) {
+		t.Fatalf("after a good run: %+v", st)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/seatlens/seatlens/app/privacy"
 	"github.com/seatlens/seatlens/store"
 	"net"
 	"net/http"
@@ -55,7 +54,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener, shutdownTimeout time.Dur
 	}
 	a.poller.Start(ctx)
 	a.scheduler.Start(ctx)
-	a.reporter.Start(ctx, privacy.ReportInterval)
+	a.reporter.Start(ctx, a.cfg.PersonalDataInterval)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(3)

@@ -38,6 +38,10 @@ const (
 	// the older /events allows 10 requests a minute, and one poll a minute
 	// per org stays far inside even that.
 	DefaultAuditPollInterval = time.Minute
+	// DefaultPersonalDataInterval is how often due accounts are reported
+	// to Atlassian's personal data reporting API; each account is
+	// reported once a cycle (7 days by default) whatever the interval.
+	DefaultPersonalDataInterval = time.Hour
 )
 
 // Serve is the configuration of `seatlens serve`.
@@ -68,6 +72,9 @@ type Serve struct {
 
 	// Rescans (DESIGN.md §8).
 	AuditPollInterval time.Duration // how often each org key's audit log is read
+
+	// Personal data (app/privacy).
+	PersonalDataInterval time.Duration // how often due accounts are reported
 }
 
 // Register adds the serve flags to fs.
@@ -92,6 +99,8 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 	fs.IntVar(&c.PointsPerHour, "points-per-hour", DefaultPointsPerHour, "the app's hourly pool of Jira rate-limit points, shared by every tenant (65,000 at tier 1)")
 	fs.Var((*Duration)(&c.AuditPollInterval), "audit-poll-interval", "how often the org audit log of each tenant with an org key is read (e.g. 1m)")
 	c.AuditPollInterval = DefaultAuditPollInterval
+	fs.Var((*Duration)(&c.PersonalDataInterval), "personal-data-interval", "how often each tenant's due accounts are reported to Atlassian's personal data API (each once a cycle; e.g. 1h)")
+	c.PersonalDataInterval = DefaultPersonalDataInterval
 }
 
 func (c *Serve) registerData(fs *flag.FlagSet) {
@@ -171,6 +180,12 @@ func (c *Serve) Validate() error {
 	}
 	if c.AuditPollInterval < time.Second || c.AuditPollInterval > 24*time.Hour {
 		return fmt.Errorf("--audit-poll-interval %s: want 1s..24h", c.AuditPollInterval)
+	}
+	if c.PersonalDataInterval == 0 {
+		c.PersonalDataInterval = DefaultPersonalDataInterval
+	}
+	if c.PersonalDataInterval < time.Second || c.PersonalDataInterval > 24*time.Hour {
+		return fmt.Errorf("--personal-data-interval %s: want 1s..24h", c.PersonalDataInterval)
 	}
 	if c.BodyLimit < 64<<10 || c.BodyLimit > 64<<20 {
 		return fmt.Errorf("--body-limit %d: want 65536..67108864 bytes", c.BodyLimit)

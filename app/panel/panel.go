@@ -24,6 +24,7 @@ import (
 	"github.com/seatlens/seatlens/app/apperr"
 	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/app/connect"
+	"github.com/seatlens/seatlens/app/privacy"
 	"github.com/seatlens/seatlens/app/proof"
 	"github.com/seatlens/seatlens/app/report"
 	"github.com/seatlens/seatlens/app/rescan"
@@ -68,9 +69,16 @@ type API struct {
 	Reviews  Reviews
 	Executor Executor
 	Proof    Proof
-	Now      func() time.Time
+	// PersonalData is where the tenant's personal data reporting stands.
+	PersonalData PersonalData
+	Now          func() time.Time
 
 	admins adminCache
+}
+
+// PersonalData is what the panel shows of the personal data duty.
+type PersonalData interface {
+	State(ctx context.Context, clientKey string) (privacy.State, error)
 }
 
 // adminTTL is how long a permissions check is believed (DESIGN.md §9a).
@@ -182,6 +190,9 @@ type statusView struct {
 	// AuditLog is how polling the org audit log stands (nil before the
 	// first poll, and without an org key).
 	AuditLog *rescan.AuditState `json:"auditLog,omitempty"`
+	// PersonalData is how reporting to Atlassian's personal data API
+	// stands (nil before the first run).
+	PersonalData *privacy.State `json:"personalData,omitempty"`
 }
 
 func (a *API) status(c echo.Context) error {
@@ -218,6 +229,15 @@ func (a *API) status(c echo.Context) error {
 		}
 		if !st.PolledAt.IsZero() {
 			out.AuditLog = &st
+		}
+	}
+	if a.PersonalData != nil {
+		st, err := a.PersonalData.State(ctx, ck)
+		if err != nil {
+			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+		if !st.CheckedAt.IsZero() {
+			out.PersonalData = &st
 		}
 	}
 	return c.JSON(http.StatusOK, out)

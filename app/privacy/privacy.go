@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -68,10 +69,37 @@ type Refresher interface {
 	Refresh(ctx context.Context, clientKey string, accountIDs []string) error
 }
 
-// ReportInterval is how often each tenant's due accounts are reported:
-// an account is due once a cycle (7 days by default), and the guide asks
-// that reports not be sent at round times or more often than the cycle.
+// ReportInterval is how often each tenant's due accounts are reported by
+// default: an account is due once a cycle (7 days by default) whatever
+// the interval, and the guide asks that reports not be sent at round
+// times or more often than the cycle.
 const ReportInterval = time.Hour
+
+// stateBucket holds a tenant's State under stateKey.
+const (
+	stateBucket = "pd-state"
+	stateKey    = "state"
+)
+
+// State is where a tenant's reporting stands, for its admins.
+type State struct {
+	// CheckedAt is the last run; Tracked the accounts in the cycle then.
+	CheckedAt time.Time `json:"checkedAt"`
+	Tracked   int       `json:"tracked"`
+	// ReportedAt and Reported are the last run that reported accounts.
+	ReportedAt *time.Time `json:"reportedAt,omitempty"`
+	Reported   int        `json:"reported"`
+	// CycleSeconds is the cycle Atlassian last named (7 days without one).
+	CycleSeconds int64 `json:"cycleSeconds"`
+	// NextDueAt is when the next account falls due (nil: none tracked).
+	NextDueAt *time.Time `json:"nextDueAt,omitempty"`
+	// Erased counts the closed accounts erased since the app was
+	// installed; Refreshed the updated ones queued to be read again.
+	Erased    int `json:"erased"`
+	Refreshed int `json:"refreshed"`
+	// Error is why the last run failed ("" when it did not).
+	Error string `json:"error,omitempty"`
+}
 
 // maxPerRun bounds the accounts one tenant reports a run: the rest is due
 // at the next run, an hour later.
@@ -86,6 +114,24 @@ type Reporter struct {
 	Refresher Refresher
 	Now       func() time.Time
 	Logger    zerolog.Logger
+
+	wakeOnce sync.Once
+	wake     chan string // tenants whose scans ended (Notify)
+}
+
+func (r *Reporter) wakeChan() chan string {
+	r.wakeOnce.Do(func() { r.wake = make(chan string, 64) })
+	return r.wake
+}
+
+// Notify says a tenant's scan ended: its accounts are taken into the cycle
+// (and any due reported) by the running loop soon, not at the next tick.
+// It never blocks; a full queue waits for the tick.
+func (r *Reporter) Notify(clientKey string) {
+	select {
+	case r.wakeChan() <- clientKey:
+	default:
+	}
 }
 
 // Result is what one run did for a tenant.
@@ -104,8 +150,101 @@ func (r *Reporter) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Run reports a tenant's due accounts and acts on the answers.
+// Run reports a tenant's due accounts, acts on the answers and records
+// where the tenant stands (State).
 func (r *Reporter) Run(ctx context.Context, clientKey string) (Result, error) {
+	res, err := r.run(ctx, clientKey)
+	next, nerr := r.nextDue(ctx, clientKey)
+	if nerr != nil && err == nil {
+		err = nerr
+	}
+	if serr := r.record(ctx, clientKey, res, next, err); serr != nil && err == nil {
+		err = serr
+	}
+	return res, err
+}
+
+// nextDue is when the tenant's next account falls due (zero: none).
+func (r *Reporter) nextDue(ctx context.Context, clientKey string) (time.Time, error) {
+	var next time.Time
+	err := r.Store.View(ctx, func(tx store.Tx) error {
+		return tx.Each(clientKey, accountsBucket, nil, func(_, v []byte) error {
+			var a Account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("privacy: decode account: %w", err)
+			}
+			if next.IsZero() || a.DueAt.Before(next) {
+				next = a.DueAt
+			}
+			return nil
+		})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	return next, err
+}
+
+// State is where a tenant's reporting stands; the zero State before the
+// first run.
+func (r *Reporter) State(ctx context.Context, clientKey string) (State, error) {
+	var st State
+	err := r.Store.View(ctx, func(tx store.Tx) error {
+		v, err := tx.Get(clientKey, stateBucket, []byte(stateKey))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(v, &st)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return State{}, nil
+	}
+	return st, err
+}
+
+// record keeps the run's outcome in the tenant's State.
+func (r *Reporter) record(ctx context.Context, clientKey string, res Result, next time.Time, runErr error) error {
+	now := r.now()
+	err := r.Store.Update(ctx, func(tx store.Tx) error {
+		var st State
+		if v, err := tx.Get(clientKey, stateBucket, []byte(stateKey)); err == nil {
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("privacy: decode state: %w", err)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		st.CheckedAt, st.Tracked, st.Error = now, res.Tracked, ""
+		if res.Reported > 0 {
+			st.ReportedAt, st.Reported = &now, res.Reported
+		}
+		if res.Cycle > 0 {
+			st.CycleSeconds = int64(res.Cycle / time.Second)
+		} else if st.CycleSeconds == 0 {
+			st.CycleSeconds = int64(atlassian.DefaultCyclePeriod / time.Second)
+		}
+		st.NextDueAt = nil
+		if !next.IsZero() {
+			st.NextDueAt = &next
+		}
+		st.Erased += len(res.Closed)
+		st.Refreshed += len(res.Updated)
+		if runErr != nil {
+			st.Error = runErr.Error()
+		}
+		v, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		return tx.Put(clientKey, stateBucket, []byte(stateKey), v)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // purged meanwhile
+	}
+	return err
+}
+
+func (r *Reporter) run(ctx context.Context, clientKey string) (Result, error) {
 	var res Result
 	held, err := r.Held.Accounts(ctx, clientKey)
 	if err != nil {
@@ -314,21 +453,31 @@ func (r *Reporter) RunAll(ctx context.Context) {
 		if !t.Installed || ctx.Err() != nil {
 			continue
 		}
-		res, err := r.Run(ctx, t.ClientKey)
-		if err != nil {
-			r.Logger.Warn().Err(err).Str("client_key", t.ClientKey).Msg("privacy: personal data report")
-			continue
-		}
-		if res.Reported > 0 {
-			r.Logger.Info().Str("client_key", t.ClientKey).Int("reported", res.Reported).Int("requests", res.Requests).
-				Int("closed", len(res.Closed)).Int("updated", len(res.Updated)).Msg("privacy: accounts reported")
-		}
+		r.runOne(ctx, t.ClientKey)
 	}
 }
 
-// Start runs every interval until ctx ends.
+// runOne runs a tenant and logs the outcome.
+func (r *Reporter) runOne(ctx context.Context, clientKey string) {
+	res, err := r.Run(ctx, clientKey)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Logger.Warn().Err(err).Str("client_key", clientKey).Msg("privacy: personal data report")
+		}
+		return
+	}
+	if res.Reported > 0 || len(res.Closed) > 0 {
+		r.Logger.Info().Str("client_key", clientKey).Int("reported", res.Reported).Int("requests", res.Requests).
+			Int("closed", len(res.Closed)).Int("updated", len(res.Updated)).Msg("privacy: accounts reported")
+	}
+}
+
+// Start runs at once (a restart resumes where the cycle stood), then every
+// interval and for every tenant Notify names, until ctx ends.
 func (r *Reporter) Start(ctx context.Context, interval time.Duration) {
+	wake := r.wakeChan()
 	go func() {
+		r.RunAll(ctx)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -336,8 +485,10 @@ func (r *Reporter) Start(ctx context.Context, interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				r.RunAll(ctx)
+			case ck := <-wake:
+				r.runOne(ctx, ck)
 			}
-			r.RunAll(ctx)
 		}
 	}()
 }

@@ -106,6 +106,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		OrgAPIURL: siteURL, KeepScans: config.DefaultKeepScans, ScanWorkers: config.DefaultScanWorkers,
 		// A change made on the demo's site shows within seconds.
 		AuditPollInterval: 5 * time.Second,
+		// Reported soon after the first scan, so the demo shows a cycle.
+		PersonalDataInterval: time.Minute,
 	}
 	if err := cfg.Validate(); err != nil {
 		appLn.Close()

@@ -61,9 +61,9 @@ func TestServeBackupRestore(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	env := map[string]string{"SEATLENS_BASE_URL": "http://" + addr, "SEATLENS_DATA": data}
 	done := make(chan error, 1)
-	var serveErr bytes.Buffer
+	var serveErr lockedBuffer
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr}, &bytes.Buffer{}, &serveErr, func(k string) string { return env[k] })
+		done <- run(ctx, []string{"serve", "--addr", addr}, &lockedBuffer{}, &serveErr, func(k string) string { return env[k] })
 	}()
 	waitHealthy(t, "http://"+addr+"/healthz")
 

@@ -274,11 +274,21 @@ func TestSettingsInBrowser(t *testing.T) {
 		return len(s) == 1 && strings.Contains(s[0], "Connected to organisation "+sitesim.DefaultOrgID)
 	})
 	b.until("#org-expiry", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], "at the latest") })
+	// The demo's scan put its accounts into the personal data cycle.
+	b.until("#personal-data-state", func(s []string) bool {
+		return len(s) == 1 && strings.Contains(s[0], "accounts kept") && strings.Contains(s[0], "Next report due")
+	})
 	var page string
 	if err := b.eval(`document.documentElement.outerHTML`, &page); err != nil || strings.Contains(page, sitesim.DefaultOrgKey) {
 		t.Fatalf("the page shows the key: %v", err)
 	}
 	b.shot("settings")
+	// The host page's flags would cover the card: close them.
+	b.run(chromedp.Evaluate(`document.getElementById("flags").replaceChildren()`, nil))
+	if err := b.eval(`(() => { document.querySelector("#personal-data-h").scrollIntoView(); return true })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.shot("settings-personal-data")
 }
 
 // TestReviewFromFilterAndOnboardingInBrowser: "Review all seats shown"

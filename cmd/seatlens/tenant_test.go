@@ -32,7 +32,7 @@ func TestTenantExportAndDelete(t *testing.T) {
 		"SEATLENS_ORG_API_URL": sim.URL}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr}, &strings.Builder{}, &strings.Builder{}, func(k string) string { return env[k] })
+		done <- run(ctx, []string{"serve", "--addr", addr}, &lockedBuffer{}, &lockedBuffer{}, func(k string) string { return env[k] })
 	}()
 	waitHealthy(t, "http://"+addr+"/healthz")
 	inst, err := srv.Install(context.Background(), sim.URL, "http://"+addr, "")

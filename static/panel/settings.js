@@ -3,7 +3,7 @@
 // message is shown next to the field it names, and recorded in the
 // activity.
 import { api, ApiError } from "./api.js";
-import { el, dateTime, flag, skeleton } from "./ui.js";
+import { el, dateTime, flag, number, skeleton } from "./ui.js";
 import { resize } from "./panel.js";
 
 // fieldOf finds which field an error message names.
@@ -176,7 +176,31 @@ export async function settingsView(root) {
           settingsView(root).then(resize);
         } }, "Remove")))))));
 
-  root.replaceChildren(rules, orgForm, await freshness(root, status), csvForm, holds);
+  root.replaceChildren(rules, orgForm, await freshness(root, status), csvForm, holds, personalData(status));
+}
+
+// personalData: Atlassian's personal data duty for apps, as it stands for
+// this site: what is reported, when, and what closed accounts were erased.
+function personalData(status) {
+  const pd = status.personalData;
+  const days = pd && pd.cycleSeconds ? Math.round(pd.cycleSeconds / 86400) : 7;
+  let state;
+  if (!pd || (!pd.error && !pd.tracked && !pd.reportedAt && !pd.erased)) {
+    state = el("p", { class: "subtle", id: "personal-data-state" }, "Nothing reported yet: the accounts of a scan are reported within the hour after it.");
+  } else if (pd.error) {
+    state = el("p", { class: "error", id: "personal-data-state" }, "The last report, " + dateTime(pd.checkedAt) + ", failed: " + pd.error + ". It is tried again at the next run.");
+  } else {
+    state = el("p", { id: "personal-data-state" },
+      number(pd.tracked) + (pd.tracked === 1 ? " account kept. " : " accounts kept. ") +
+      (pd.reportedAt ? "Last reported " + dateTime(pd.reportedAt) + " (" + number(pd.reported) + " accounts). " : "Not reported yet. ") +
+      (pd.nextDueAt ? "Next report due " + dateTime(pd.nextDueAt) + ". " : "") +
+      "Closed accounts erased so far: " + number(pd.erased) + ".");
+  }
+  return el("section", { class: "card settings", "aria-labelledby": "personal-data-h" },
+    el("h2", { id: "personal-data-h" }, "Personal data"),
+    el("p", { class: "subtle" }, "Seatlens keeps the names, e-mail addresses and account IDs of this site's people while a kept scan holds them, and tells Atlassian which accounts it keeps once every " +
+      days + " days, as Atlassian asks of apps that store personal data. An account Atlassian reports closed is erased from every scan, review and setting; the evidence of past reviews still verifies. An updated one is read again."),
+    state);
 }
 
 // freshness: how Seatlens hears of changes between full scans: Jira's
