@@ -351,3 +351,52 @@ func TestAuditLogFindsANewSeat(t *testing.T) {
 		t.Fatalf("status audit log %+v", st.AuditLog)
 	}
 }
+
+// TestFailingRescansAreShown: while Atlassian refuses, a changed account
+// waits and the status the overview reads says why; once it answers, the
+// account is read again and the failure is gone from the status.
+func TestFailingRescansAreShown(t *testing.T) {
+	p := keyedFixturePair(t, sitesim.Faults{})
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	type status struct {
+		PendingRescans int
+		RescanFailure  *rescan.Rescan
+	}
+	get := func() status {
+		var st status
+		code, body := p.call(t, "GET", "/api/v1/status", fxAlice, "")
+		if code != http.StatusOK || json.Unmarshal(body, &st) != nil {
+			t.Fatalf("status: %d %s", code, body)
+		}
+		return st
+	}
+	get() // the admin check is believed for a minute: the refusals below do not reach it
+	_, body := p.call(t, "GET", "/api/v1/seats?limit=1", fxAlice, "")
+	var page struct{ Seats []struct{ AccountID string } }
+	json.Unmarshal(body, &page)
+	who := page.Seats[0].AccountID
+	p.forgetPending(t)
+	w := p.app.worker
+	w.Debounce = time.Nanosecond
+	p.refusing.Store(true)
+	mark := rescan.Mark{AccountID: who, Hint: rescan.Hint{Cause: rescan.CauseWebhook, Event: "user_updated", At: time.Now()}}
+	if _, err := p.app.inbox.Mark(ctx, ck, rescan.CauseWebhook, []rescan.Mark{mark}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	if _, err := w.Turn(ctx, ck); err == nil {
+		t.Fatal("a rescan against a refusing site succeeded")
+	}
+	if st := get(); st.PendingRescans != 1 || st.RescanFailure == nil || st.RescanFailure.State != rescan.StateFailed ||
+		!strings.Contains(st.RescanFailure.Message, "400") {
+		t.Fatalf("while refused: %+v %+v", st, st.RescanFailure)
+	}
+	p.refusing.Store(false)
+	if _, err := w.Turn(ctx, ck); err != nil {
+		t.Fatal(err)
+	}
+	if st := get(); st.PendingRescans != 0 || st.RescanFailure != nil {
+		t.Fatalf("after a good rescan: %+v", st)
+	}
+}

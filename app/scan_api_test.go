@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,9 @@ type scanPair struct {
 	*simPair
 	logs *syncBuffer
 	inst sitesim.Installation
+	// refusing makes the site answer every Atlassian call 400 (its admin
+	// routes aside): an Atlassian that refuses, and is not retried.
+	refusing atomic.Bool
 }
 
 func newScanPair(t testing.TB, withForge bool) *scanPair {
@@ -57,7 +61,13 @@ func newScanPairWith(t testing.TB, sc sitesim.Scenario, o sitesim.Options, withF
 	if p.site, err = sitesim.New(site, o); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(p.site)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.refusing.Load() && !strings.HasPrefix(r.URL.Path, "/sim/") {
+			http.Error(w, `{"errorMessages":["refused by the test"]}`, http.StatusBadRequest)
+			return
+		}
+		p.site.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	p.siteURL = ts.URL
 	cfg := config.Serve{

@@ -187,6 +187,9 @@ type statusView struct {
 	LatestScan     *scan.Record `json:"latestScan"`
 	RunningScan    *scan.Record `json:"runningScan"`
 	PendingRescans int          `json:"pendingRescans"`
+	// RescanFailure is the newest targeted rescan when it failed and
+	// accounts still wait: why they are not read again yet.
+	RescanFailure *rescan.Rescan `json:"rescanFailure,omitempty"`
 	// AuditLog is how polling the org audit log stands (nil before the
 	// first poll, and without an org key).
 	AuditLog *rescan.AuditState `json:"auditLog,omitempty"`
@@ -220,6 +223,15 @@ func (a *API) status(c echo.Context) error {
 	if a.Rescans != nil {
 		if out.PendingRescans, err = a.Rescans.Pending(ctx, ck); err != nil {
 			return apperr.E(op, apperr.Unavailable, "", err)
+		}
+		if out.PendingRescans > 0 {
+			_, recent, err := a.Rescans.Rescans(ctx, ck, 1)
+			if err != nil {
+				return apperr.E(op, apperr.Unavailable, "", err)
+			}
+			if len(recent) == 1 && recent[0].State == rescan.StateFailed {
+				out.RescanFailure = &recent[0]
+			}
 		}
 	}
 	if a.Audit != nil {

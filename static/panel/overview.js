@@ -151,7 +151,10 @@ async function door(s, status) {
         " · " + name(x.product) + ", " + (HOW[x.how] || x.how) + (x.groupName ? " (" + x.groupName + ")" : "") + " · ",
         el("time", { datetime: x.at }, dateTime(x.at))))),
     total > 8 ? el("p", { class: "subtle" }, "and " + number(total - 8) + " more (GET /api/v1/new-seats lists them all).") : null,
-    pending ? el("p", { class: "subtle" }, spinner("Rescanning"), " " + number(pending) + (pending === 1 ? " account" : " accounts") + " changed and will be read again in a moment.") : null);
+    pending && status.rescanFailure ? el("p", { class: "error", id: "rescan-failure" }, number(pending) + (pending === 1 ? " account" : " accounts") +
+      " changed but could not be read again (" + dateTime(status.rescanFailure.doneAt) + "): " + status.rescanFailure.message.replace(/^the targeted rescan failed and is tried again: /, "") +
+      ". Seatlens tries again, waiting longer after each failure.")
+      : pending ? el("p", { class: "subtle" }, spinner("Rescanning"), " " + number(pending) + (pending === 1 ? " account" : " accounts") + " changed and will be read again in a moment.") : null);
 }
 
 function productsTable(s) {
