@@ -31,6 +31,7 @@ type User struct {
 	Class       string `json:"class"`
 	Status      string `json:"status,omitempty"`
 	n           int32  // position in Index.users
+	lowerName   string // DisplayName lower-cased, the name order's key
 }
 
 // Row is one seat of the table.
@@ -46,6 +47,7 @@ type Row struct {
 	Warnings   []billing.Warning `json:"warnings"`
 	Groups     []string          `json:"groups"` // IDs of the groups on its paths
 	Plan       int               `json:"planSteps"`
+	byName     int32             // position in the name order, every order's tiebreak
 }
 
 // Index holds a scan's rows and their orders.
@@ -97,13 +99,16 @@ func NewBuilder(scanID string, scannedAt time.Time, users int) *Builder {
 	return &Builder{idx: &Index{ScanID: scanID, ScannedAt: scannedAt, rows: make([]Row, 0, users+users/3)}}
 }
 
+// textSeparators keeps the text index's separators out of its fields.
+var textSeparators = strings.NewReplacer("\x00", " ", "\n", " ")
+
 // Add adds one user's seats.
 func (b *Builder) Add(u *billing.UserFindings) {
 	usr := &User{AccountID: u.AccountID, DisplayName: u.DisplayName, Email: u.Email, AccountType: u.AccountType,
-		Class: u.Class, Status: u.Status, n: int32(len(b.idx.users))}
+		Class: u.Class, Status: u.Status, n: int32(len(b.idx.users)), lowerName: strings.ToLower(u.DisplayName)}
 	b.idx.users = append(b.idx.users, usr)
 	for _, f := range []string{u.DisplayName, u.Email, u.AccountID} {
-		b.idx.text = append(b.idx.text, strings.ToLower(strings.NewReplacer("\x00", " ", "\n", " ").Replace(f))...)
+		b.idx.text = append(b.idx.text, strings.ToLower(textSeparators.Replace(f))...)
 		b.idx.text = append(b.idx.text, 0)
 	}
 	b.idx.text[len(b.idx.text)-1] = '\n'
@@ -130,22 +135,86 @@ func (b *Builder) Add(u *billing.UserFindings) {
 }
 
 // Index sorts the rows every way a query can ask and returns the index.
+// The name order is sorted first; every other order breaks its ties by a
+// row's place in it, so the others compare integers, not strings.
 func (b *Builder) Index() *Index {
 	idx := b.idx
+	rows := idx.rows
 	idx.orders = make(map[string][]int32, len(sortKeys))
-	for _, key := range sortKeys {
-		order := make([]int32, len(idx.rows))
-		for i := range order {
-			order[i] = int32(i)
+	byName := identity(len(rows))
+	slices.SortFunc(byName, func(a, b int32) int { return compareNames(&rows[a], &rows[b]) })
+	for pos, i := range byName {
+		rows[i].byName = int32(pos)
+	}
+	idx.orders[SortName] = byName
+	// The keys of the other orders, once per row.
+	never := make([]bool, len(rows))
+	last := make([]int64, len(rows))
+	rank := make([]int8, len(rows))
+	for i := range rows {
+		never[i] = rows[i].LastActive == nil
+		if !never[i] {
+			last[i] = rows[i].LastActive.UnixNano()
 		}
-		slices.SortStableFunc(order, func(a, b int32) int { return compare(key, &idx.rows[a], &idx.rows[b]) })
+		rank[i] = int8(verdictOrder[rows[i].Verdict])
+	}
+	for _, key := range sortKeys {
+		if key == SortName {
+			continue
+		}
+		order := identity(len(rows))
+		slices.SortFunc(order, func(a, b int32) int {
+			var c int
+			switch key {
+			case SortLastActive:
+				// Never active (or unknown) first: the seats most worth a look.
+				switch {
+				case never[a] != never[b]:
+					if never[a] {
+						c = -1
+					} else {
+						c = 1
+					}
+				case !never[a]:
+					c = cmp.Compare(last[a], last[b])
+				}
+			case SortVerdict:
+				c = cmp.Compare(rank[a], rank[b])
+			case SortProduct:
+				c = strings.Compare(rows[a].Product, rows[b].Product)
+			}
+			if c != 0 {
+				return c
+			}
+			return cmp.Compare(rows[a].byName, rows[b].byName)
+		})
 		idx.orders[key] = order
 	}
 	return idx
 }
 
-// compare orders two rows by key, then by name, account and product, so
-// every order is total and a cursor resumes exactly where it stopped.
+func identity(n int) []int32 {
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	return order
+}
+
+// compareNames is the name order: lower-cased name, account, product;
+// total, so a cursor resumes exactly where it stopped.
+func compareNames(a, b *Row) int {
+	if c := strings.Compare(a.lowerName, b.lowerName); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Product, b.Product)
+}
+
+// compare orders two rows by key, then by name, account and product, as
+// Index's orders do (a reference the tests hold them to).
 func compare(key string, a, b *Row) int {
 	var c int
 	switch key {

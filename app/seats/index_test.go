@@ -229,3 +229,19 @@ func BenchmarkSearch100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBuild100k: indexing a generated 100k-user scan (136k seats),
+// what a finished scan or a targeted rescan pays to make its seats
+// browsable.
+//
+//	go test ./app/seats -run '^$' -bench Build100k -benchmem
+func BenchmarkBuild100k(b *testing.B) {
+	f, _ := explained(b, 100_000, "1")
+	for b.Loop() {
+		bl := seats.NewBuilder("1", f.ScannedAt, len(f.Users))
+		for i := range f.Users {
+			bl.Add(&f.Users[i])
+		}
+		bl.Index()
+	}
+}
