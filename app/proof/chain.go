@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -204,11 +205,36 @@ func (c *Chain) key(ctx context.Context, clientKey string) (ed25519.PrivateKey, 
 	if ok && len(raw) == ed25519.SeedSize {
 		return ed25519.NewKeyFromSeed(raw), nil
 	}
+	// The first use makes the key. Two first uses at once must not each
+	// sign with a key of their own: the one stored first wins, checked
+	// and written in one transaction.
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Store.PutSecret(ctx, clientKey, keySecret, priv.Seed()); err != nil {
+	sealed, err := c.Store.TenantSeal(clientKey, keySecret, priv.Seed())
+	if err != nil {
+		return nil, err
+	}
+	err = c.Store.Update(ctx, func(tx store.Tx) error {
+		v, err := tx.Get(clientKey, store.SecretsBucket, []byte(keySecret))
+		if errors.Is(err, store.ErrNotFound) {
+			return tx.Put(clientKey, store.SecretsBucket, []byte(keySecret), sealed)
+		}
+		if err != nil {
+			return err
+		}
+		seed, err := c.Store.TenantOpen(clientKey, keySecret, v)
+		if err != nil {
+			return err
+		}
+		if len(seed) != ed25519.SeedSize {
+			return tx.Put(clientKey, store.SecretsBucket, []byte(keySecret), sealed)
+		}
+		priv = ed25519.NewKeyFromSeed(seed)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return priv, nil
@@ -269,7 +295,22 @@ func (c *Chain) RotateKey(ctx context.Context, clientKey, actorAccount string) (
 	}
 	oldPub := old.Public().(ed25519.PublicKey)
 	newPub := priv.Public().(ed25519.PublicKey)
+	sealed, err := c.Store.TenantSeal(clientKey, keySecret, priv.Seed())
+	if err != nil {
+		return "", err
+	}
+	// The new key, the old public key kept and the rotation's event go in
+	// one transaction: a crash leaves either the old key or the new one,
+	// never a chain that names a key no one holds.
 	err = c.Store.Update(ctx, func(tx store.Tx) error {
+		// Another rotation may have come first: rotate what is stored.
+		v, err := tx.Get(clientKey, store.SecretsBucket, []byte(keySecret))
+		if err != nil {
+			return err
+		}
+		if seed, err := c.Store.TenantOpen(clientKey, keySecret, v); err != nil || !bytes.Equal(seed, old.Seed()) {
+			return errors.New("proof: the signing key changed during the rotation; rotate again")
+		}
 		var kept []OldKey
 		if raw, err := tx.Get(clientKey, metaBucket, []byte(oldKeysKey)); err == nil {
 			if err := json.Unmarshal(raw, &kept); err != nil {
@@ -286,13 +327,13 @@ func (c *Chain) RotateKey(ctx context.Context, clientKey, actorAccount string) (
 		if err := tx.Put(clientKey, metaBucket, []byte(oldKeysKey), raw); err != nil {
 			return err
 		}
+		if err := tx.Put(clientKey, store.SecretsBucket, []byte(keySecret), sealed); err != nil {
+			return err
+		}
 		_, err = c.AppendTx(tx, clientKey, "key.rotated", actorAccount, map[string]any{"old": Fingerprint(oldPub), "new": Fingerprint(newPub)})
 		return err
 	})
 	if err != nil {
-		return "", err
-	}
-	if err := c.Store.PutSecret(ctx, clientKey, keySecret, priv.Seed()); err != nil {
 		return "", err
 	}
 	return Fingerprint(newPub), nil

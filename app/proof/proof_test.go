@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,5 +219,31 @@ func TestKeyRotationAndKeptHeads(t *testing.T) {
 	heads, err := st.ChainHeads(ctx, "t1")
 	if err != nil || len(heads) != 2 {
 		t.Fatalf("kept heads after the purge: %d %v", len(heads), err)
+	}
+}
+
+// A new tenant's first signatures, asked for at once, are made with one
+// key: the first stored wins and the others use it.
+func TestFirstKeyIsOne(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	if err := st.PutTenant(ctx, store.Tenant{ClientKey: "t2", AppKey: "a", BaseURL: "https://t2.atlassian.net", SharedSecret: "s", Installed: true, InstalledAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c := &proof.Chain{Store: st}
+	fps := make([]string, 8)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range fps {
+		wg.Go(func() { fps[i], errs[i] = c.KeyFingerprint(ctx, "t2") })
+	}
+	wg.Wait()
+	for i := range fps {
+		if errs[i] != nil || fps[i] != fps[0] {
+			t.Fatalf("first uses at once: %v %v", fps, errs)
+		}
+	}
+	if again, err := c.KeyFingerprint(ctx, "t2"); err != nil || again != fps[0] {
+		t.Fatalf("the stored key: %s %v, the first uses signed with %s", again, err, fps[0])
 	}
 }
