@@ -426,3 +426,56 @@ func TestFailedReportIsShown(t *testing.T) {
 		t.Fatalf("after a good run: %+v", st)
 	}
 }
+
+// TestRotateSigningKey: the signing key is rotated through the API, only
+// by an approver where Settings names approvers; evidence exported before
+// still verifies with the old key, evidence exported after with the new
+// one, and it records the rotation.
+func TestRotateSigningKey(t *testing.T) {
+	p := keyedFixturePair(t, sitesim.Faults{})
+	items := p.removableSeats(t)
+	id := p.approved(t, items[:1])
+	var key0 struct {
+		KeyFingerprint string
+		Retired        []proof.OldKey
+	}
+	_, body := p.call(t, "GET", "/api/v1/signing-key", fxAlice, "")
+	if json.Unmarshal(body, &key0) != nil || key0.KeyFingerprint == "" || key0.Retired == nil || len(key0.Retired) != 0 {
+		t.Fatalf("signing key: %s", body)
+	}
+	_, before := p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.json", fxAlice, "")
+
+	// Approvers are named, and Alice is not one: refused.
+	var set map[string]any
+	_, body = p.call(t, "GET", "/api/v1/settings", fxAlice, "")
+	json.Unmarshal(body, &set)
+	set["approvers"] = []string{fxSina}
+	b, _ := json.Marshal(set)
+	if code, body := p.call(t, "PUT", "/api/v1/settings", fxAlice, string(b)); code != http.StatusOK {
+		t.Fatalf("settings: %d %s", code, body)
+	}
+	code, body := p.call(t, "POST", "/api/v1/signing-key/rotate", fxAlice, "")
+	if code != http.StatusForbidden || !strings.Contains(string(body), `"not-an-approver"`) {
+		t.Fatalf("rotation by a non-approver: %d %s", code, body)
+	}
+	code, body = p.call(t, "POST", "/api/v1/signing-key/rotate", fxSina, "")
+	var key1 struct {
+		KeyFingerprint string
+		Retired        []proof.OldKey
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &key1) != nil || key1.KeyFingerprint == key0.KeyFingerprint ||
+		len(key1.Retired) != 1 || key1.Retired[0].Fingerprint != key0.KeyFingerprint {
+		t.Fatalf("rotation by an approver: %d %s", code, body)
+	}
+	if _, err := proof.Verify(before, key0.KeyFingerprint); err != nil {
+		t.Fatalf("evidence from before, with the old key: %v", err)
+	}
+	_, after := p.call(t, "GET", "/api/v1/reviews/"+id+"/evidence.json", fxAlice, "")
+	rep, err := proof.Verify(after, key1.KeyFingerprint)
+	if err != nil || !strings.Contains(string(after), `"kind":"key.rotated"`) {
+		t.Fatalf("evidence from after, with the new key: %+v %v", rep, err)
+	}
+	if _, err := proof.Verify(after, key0.KeyFingerprint); err == nil {
+		t.Fatal("evidence signed after the rotation verifies with the old key")
+	}
+}

@@ -564,6 +564,8 @@ type Proof interface {
 	Recent(ctx context.Context, clientKey string, before int64, limit int) ([]proof.Event, int64, error)
 	Refs(ctx context.Context, clientKey string, accountIDs []string) (map[string]string, error)
 	KeyFingerprint(ctx context.Context, clientKey string) (string, error)
+	OldKeys(ctx context.Context, clientKey string) ([]proof.OldKey, error)
+	RotateKey(ctx context.Context, clientKey, actorAccount string) (string, error)
 }
 
 // record appends a settings or credential change to the proof chain.
@@ -596,6 +598,8 @@ func (a *API) registerReviews(v1 *echo.Group) {
 		v1.GET("/reviews/:id/evidence.csv", a.evidence("csv"))
 		v1.GET("/reviews/:id/evidence.html", a.evidence("html"))
 		v1.GET("/activity", a.activity)
+		v1.GET("/signing-key", a.signingKey)
+		v1.POST("/signing-key/rotate", a.rotateSigningKey)
 	}
 	v1.POST("/reviews/:id/submit", a.submitReview)
 	v1.POST("/reviews/:id/approve", a.decideReview(true))
@@ -947,6 +951,49 @@ func (a *API) activity(c echo.Context) error {
 		out.Next = strconv.FormatInt(next, 10)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// signingKeyView is the tenant's evidence signing key: the fingerprint
+// an auditor notes (seatlens verify --key), and the retired ones whose
+// evidence still verifies.
+type signingKeyView struct {
+	Fingerprint string         `json:"keyFingerprint"`
+	Retired     []proof.OldKey `json:"retired"`
+}
+
+func (a *API) signingKeyOf(c echo.Context, op string) error {
+	ctx, ck := c.Request().Context(), principal(c).ClientKey
+	fp, err := a.Proof.KeyFingerprint(ctx, ck)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	old, err := a.Proof.OldKeys(ctx, ck)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	return c.JSON(http.StatusOK, signingKeyView{Fingerprint: fp, Retired: nonNil(old)})
+}
+
+func (a *API) signingKey(c echo.Context) error { return a.signingKeyOf(c, "panel.signingKey") }
+
+// rotateSigningKey replaces the tenant's signing key (a suspected leak, a
+// policy's schedule): evidence made before still verifies with the key it
+// carries, and the rotation is in the chain. Where Settings names
+// approvers, only they rotate it, as only they approve.
+func (a *API) rotateSigningKey(c echo.Context) error {
+	const op = "panel.rotateSigningKey"
+	ctx, p := c.Request().Context(), principal(c)
+	set, err := a.Tenancy.Settings(ctx, p.ClientKey)
+	if err != nil {
+		return apperr.E(op, apperr.Unavailable, "", err)
+	}
+	if len(set.Approvers) > 0 && !slices.Contains(set.Approvers, p.AccountID) {
+		return apperr.WithCode(op, apperr.Forbidden, "not-an-approver", "Only the approvers named in Settings may rotate the signing key.", nil)
+	}
+	if _, err := a.Proof.RotateKey(ctx, p.ClientKey, p.AccountID); err != nil {
+		return apperr.E(op, apperr.Unavailable, "the signing key could not be rotated; the old one stays", err)
+	}
+	return a.signingKeyOf(c, op)
 }
 
 // people finds accounts of the site by name or e-mail (at least two

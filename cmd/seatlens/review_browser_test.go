@@ -166,6 +166,29 @@ func TestReviewCycleInBrowser(t *testing.T) {
 		}
 		return len(s) > 0
 	})
+	// The signing key the evidence names, rotated by the approver: the
+	// old one is listed as retired, and its evidence still verifies.
+	b.until("#key-fingerprint", func(s []string) bool { return len(s) == 1 && s[0] == ev.Signed.KeyID })
+	if err := b.eval(`(() => { window.confirm = () => true; return true })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.press("#rotate-key")
+	b.until("#key-retired", func(s []string) bool { return len(s) == 1 && strings.Contains(s[0], ev.Signed.KeyID) })
+	if fp := b.texts("#key-fingerprint"); len(fp) != 1 || fp[0] == ev.Signed.KeyID {
+		t.Fatalf("the key after the rotation: %v", fp)
+	}
+	if _, err := proof.Verify(raw, ev.Signed.KeyID); err != nil {
+		t.Fatalf("evidence from before the rotation: %v", err)
+	}
+	var nulls bool
+	if err := b.eval(`document.body.innerText.split("\n").some((l) => l.trim() === "null")`, &nulls); err != nil || nulls {
+		t.Fatalf("the activity page shows a bare null (%v)", err)
+	}
+	b.run(chromedp.Evaluate(`document.getElementById("flags").replaceChildren()`, nil))
+	if err := b.eval(`(() => { document.querySelector("#key-h").scrollIntoView({ block: "center" }); return true })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.shot("activity-key")
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

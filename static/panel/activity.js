@@ -3,7 +3,8 @@
 // `seatlens verify`: SHA-256 over the previous hash and the event in RFC
 // 8785 canonical JSON).
 import { api } from "./api.js";
-import { el, lozenge, skeleton, emptyState, number } from "./ui.js";
+import { el, lozenge, skeleton, emptyState, number, flag, dateTime } from "./ui.js";
+import { resize } from "./panel.js";
 
 // canonical is RFC 8785 for the values events hold: JavaScript's own sort
 // orders keys by UTF-16 code units, and JSON.stringify writes strings and
@@ -92,5 +93,28 @@ export async function activityView(root, params) {
     el("div", { class: "filters" }, el("div", { class: "field" }, el("label", { for: "f-kind" }, "Show"), filter), verify, result),
     el("table", { class: "table" }, el("caption", { class: "visually-hidden" }, "Activity, newest first"),
       el("thead", {}, el("tr", {}, ["#", "Time", "Event", "By", "Details", "Hash"].map((h) => el("th", { scope: "col" }, h)))), body),
-    more);
+    ...(more ? [more] : []), await signingKey(root, params));
+}
+
+// signingKey shows the key that signs this site's evidence, the retired
+// ones, and rotates it (where approvers are named, only they may).
+async function signingKey(root, params) {
+  const k = await api("signing-key");
+  const rotate = el("button", { class: "button", type: "button", id: "rotate-key", onclick: async () => {
+    if (!confirm("Rotate the signing key? Evidence exported before keeps verifying with the old key; evidence exported from now on is signed with the new one, and the rotation is recorded here.")) return;
+    try {
+      const next = await api("signing-key/rotate", { method: "POST" });
+      flag("Signing key rotated", "New key " + next.keyFingerprint + ". Give it to whoever checks evidence with seatlens verify --key.", "success");
+      activityView(root, params).then(resize);
+    } catch (err) {
+      flag("Not rotated", err.message, "error");
+    }
+  } }, "Rotate the signing key");
+  return el("section", { class: "card", "aria-labelledby": "key-h", id: "signing-key" },
+    el("h2", { id: "key-h" }, "Signing key"),
+    el("p", {}, "Evidence of this site is signed with the key ", el("span", { class: "mono", id: "key-fingerprint" }, k.keyFingerprint),
+      ". An auditor checks a file against it with ", el("span", { class: "mono" }, "seatlens verify FILE --key " + k.keyFingerprint), "."),
+    k.retired.length ? el("p", { class: "subtle", id: "key-retired" }, "Retired keys, whose evidence still verifies: " +
+      k.retired.map((o) => o.keyFingerprint + " (until " + dateTime(o.retiredAt) + ")").join(", ") + ".") : null,
+    rotate);
 }
