@@ -257,7 +257,7 @@ func (a *App) build(d Deps) error {
 	api.GET("/tenant", a.apiTenant)
 	reviews := &review.Service{Store: a.store, Seats: scanSeats{a.scans}, Now: a.now, Recorder: a.chain}
 	a.reviews = reviews
-	a.reporter = &privacy.Reporter{Store: a.store, Held: a.scans, Clients: a.tenancy, Eraser: eraser{a},
+	a.reporter = &privacy.Reporter{Store: a.store, Held: held{a}, Clients: a.tenancy, Eraser: eraser{a},
 		Refresher: refresher{a.inbox}, Now: a.now, Logger: a.log}
 	a.executor = &review.Executor{Reviews: reviews, Cleaners: a.tenancy, Logger: a.log}
 	(&panel.API{Tenancy: a.tenancy, Scans: a.scans, Rescans: a.inbox, Audit: a.poller, BaseURL: a.cfg.BaseURL, Reviews: reviews,
@@ -329,27 +329,60 @@ func (a *App) scanEnded(clientKey string, rec scan.Record) {
 // no one.
 type eraser struct{ a *App }
 
-// Erase forgets the accounts in every kept scan at once (each scan is
-// summed once), then everywhere else one by one. Each step is idempotent,
-// so an erasure cut short is done again whole.
+// Erase forgets the accounts everywhere but the scans one by one, then in
+// every kept scan at once (each scan is summed once). Each step is
+// idempotent, and the reviews, settings and CSV are among what held lists:
+// an erasure cut short anywhere leaves the account held, so the next run
+// of the cycle finds it closed and erases it again, whole.
 func (e eraser) Erase(ctx context.Context, clientKey string, accountIDs []string) error {
 	a := e.a
-	if err := a.scans.Forget(ctx, clientKey, accountIDs); err != nil {
-		return err
-	}
 	for _, id := range accountIDs {
 		for _, step := range []func(context.Context, string, string) error{
-			a.reviews.Redact, a.inbox.Forget, a.tenancy.ForgetAccount, a.chain.Forget,
+			a.reviews.Redact, a.inbox.Forget, a.tenancy.ForgetAccount,
 		} {
 			if err := step(ctx, clientKey, id); err != nil {
 				return err
 			}
+		}
+	}
+	if err := a.scans.Forget(ctx, clientKey, accountIDs); err != nil {
+		return err
+	}
+	// The salts last: with them goes what links the chain to a person,
+	// once nothing else names them.
+	for _, id := range accountIDs {
+		if err := a.chain.Forget(ctx, clientKey, id); err != nil {
+			return err
 		}
 		if _, err := a.chain.Append(ctx, clientKey, "account.erased", "", map[string]any{"reason": "closed"}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// held lists every account a tenant's stored data names, for the personal
+// data cycle: the kept scans' findings, the reviews, the settings and the
+// admin CSV, each with when its oldest copy was read.
+type held struct{ a *App }
+
+func (h held) Accounts(ctx context.Context, clientKey string) (map[string]time.Time, error) {
+	out, err := h.a.scans.Accounts(ctx, clientKey)
+	if err != nil {
+		return nil, err
+	}
+	for _, more := range []func(context.Context, string) (map[string]time.Time, error){h.a.reviews.Accounts, h.a.tenancy.Accounts} {
+		m, err := more(ctx, clientKey)
+		if err != nil {
+			return nil, err
+		}
+		for id, at := range m {
+			if prev, ok := out[id]; !ok || at.Before(prev) {
+				out[id] = at
+			}
+		}
+	}
+	return out, nil
 }
 
 // refresher has updated accounts read again by a targeted rescan.

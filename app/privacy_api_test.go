@@ -479,3 +479,62 @@ func TestRotateSigningKey(t *testing.T) {
 		t.Fatal("evidence signed after the rotation verifies with the old key")
 	}
 }
+
+// failingOnce fails its first erasure after taking the accounts out of
+// what is held (an erasure cut short after the scans forgot them).
+type failingOnce struct {
+	*heldAccounts
+	failed bool
+}
+
+func (f *failingOnce) Erase(ctx context.Context, ck string, ids []string) error {
+	if !f.failed {
+		f.failed = true
+		f.mu.Lock()
+		for _, id := range ids {
+			delete(f.ids, id)
+		}
+		f.mu.Unlock()
+		return errors.New("cut short")
+	}
+	return f.heldAccounts.Erase(ctx, ck, ids)
+}
+
+// TestCutShortErasureIsFinished: an erasure that fails after the account
+// is no longer held anywhere is finished at the next run, without asking
+// Atlassian about the account again.
+func TestCutShortErasureIsFinished(t *testing.T) {
+	p := newScanPair(t, false)
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	const closing = "5b10a2844c20165700ede209" // a person of the default site
+	t0 := time.Now().UTC()
+	now := t0
+	held := &heldAccounts{ids: map[string]time.Time{closing: t0}}
+	eraser := &failingOnce{heldAccounts: held}
+	rep := &privacy.Reporter{Store: p.st, Held: held, Clients: p.app.tenancy, Eraser: eraser, Now: func() time.Time { return now }}
+	resp, err := http.Post(p.siteURL+"/sim/admin/users/"+closing+"/close", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := rep.Run(ctx, ck); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(2 * time.Hour)
+	if res, err := rep.Run(ctx, ck); err == nil || !strings.Contains(err.Error(), "cut short") || res.Reported != 1 || len(res.Closed) != 0 {
+		t.Fatalf("the run whose erasure is cut short: %+v %v", res, err)
+	}
+	requests, _ := p.site.ReportAccounts()
+	now = t0.Add(3 * time.Hour)
+	res, err := rep.Run(ctx, ck)
+	if err != nil || !slices.Equal(res.Closed, []string{closing}) || res.Reported != 0 || !slices.Equal(held.erased, []string{closing}) {
+		t.Fatalf("the next run: %+v %v, erased %v", res, err, held.erased)
+	}
+	if again, _ := p.site.ReportAccounts(); again != requests {
+		t.Fatalf("%d more reporting requests", again-requests)
+	}
+	if res, err := rep.Run(ctx, ck); err != nil || len(res.Closed) != 0 {
+		t.Fatalf("once finished, not erased again: %+v %v", res, err)
+	}
+}

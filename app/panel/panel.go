@@ -225,11 +225,14 @@ func (a *API) status(c echo.Context) error {
 			return apperr.E(op, apperr.Unavailable, "", err)
 		}
 		if out.PendingRescans > 0 {
-			_, recent, err := a.Rescans.Rescans(ctx, ck, 1)
+			// The newest rescan failed, and its account still waits: not a
+			// failure that something since (an erasure, a full scan) made moot.
+			pending, recent, err := a.Rescans.Rescans(ctx, ck, maxRescansListed)
 			if err != nil {
 				return apperr.E(op, apperr.Unavailable, "", err)
 			}
-			if len(recent) == 1 && recent[0].State == rescan.StateFailed {
+			if len(recent) > 0 && recent[0].State == rescan.StateFailed &&
+				slices.ContainsFunc(pending, func(p rescan.Pending) bool { return p.AccountID == recent[0].AccountID }) {
 				out.RescanFailure = &recent[0]
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -33,6 +34,12 @@ const accountsBucket = "pd-accounts"
 // beyond a reasonable time frame"
 // (https://developer.atlassian.com/platform/forge/user-privacy-guidelines/).
 const closedBucket = "pd-closed"
+
+// erasingBucket holds, by account ID, the accounts reported closed whose
+// erasure has not finished: an erasure that fails or is cut short is
+// tried again at every run until it has, whether or not anything still
+// lists the account as held.
+const erasingBucket = "pd-erasing"
 
 func closedKey(accountID string) []byte {
 	h := sha256.Sum256([]byte(accountID))
@@ -256,18 +263,27 @@ func (r *Reporter) run(ctx context.Context, clientKey string) (Result, error) {
 		return res, err
 	}
 	res.Tracked = tracked
-	if len(known) > 0 {
-		if err := r.Eraser.Erase(ctx, clientKey, known); err != nil {
-			return res, fmt.Errorf("privacy: erase %d accounts of %s reported closed: %w", len(known), clientKey, err)
+	// Erasures left over from earlier runs, and closed accounts stored
+	// again: erased now. A failure does not hold up the reports; it is
+	// returned with whatever else the run meets.
+	var eraseErr error
+	pending, err := r.erasing(ctx, clientKey)
+	if err != nil {
+		return res, err
+	}
+	if again := union(pending, known); len(again) > 0 {
+		if err := r.erase(ctx, clientKey, again); err != nil {
+			eraseErr = fmt.Errorf("privacy: erase %d accounts of %s reported closed: %w", len(again), clientKey, err)
+		} else {
+			res.Closed = append(res.Closed, again...)
 		}
-		res.Closed = append(res.Closed, known...)
 	}
 	if len(due) == 0 {
-		return res, nil
+		return res, eraseErr
 	}
 	c, err := r.Clients.ReportClient(ctx, clientKey)
 	if err != nil {
-		return res, err
+		return res, errors.Join(eraseErr, err)
 	}
 	for lo := 0; lo < len(due); lo += atlassian.ReportBatch {
 		batch := due[lo:min(lo+atlassian.ReportBatch, len(due))]
@@ -278,7 +294,7 @@ func (r *Reporter) run(ctx context.Context, clientKey string) (Result, error) {
 		statuses, cycle, err := c.ReportAccounts(ctx, accts)
 		res.Requests++
 		if err != nil {
-			return res, fmt.Errorf("privacy: report %d accounts of %s: %w", len(batch), clientKey, err)
+			return res, errors.Join(eraseErr, fmt.Errorf("privacy: report %d accounts of %s: %w", len(batch), clientKey, err))
 		}
 		res.Reported += len(batch)
 		res.Cycle = cycle
@@ -303,25 +319,63 @@ func (r *Reporter) run(ctx context.Context, clientKey string) (Result, error) {
 			}
 		}
 		// Atlassian's answer is recorded first (a closed account is then
-		// never reported again), the erasure follows: one that fails or
-		// is cut short is done at the next run, from the record.
+		// never reported again, and is in erasingBucket until its erasure
+		// has finished), the refreshes and erasures follow.
 		if err := r.reported(ctx, clientKey, batch, closed, now, cycle); err != nil {
-			return res, err
-		}
-		if len(closedIDs) > 0 {
-			if err := r.Eraser.Erase(ctx, clientKey, closedIDs); err != nil {
-				return res, fmt.Errorf("privacy: erase %d closed accounts of %s: %w", len(closedIDs), clientKey, err)
-			}
-			res.Closed = append(res.Closed, closedIDs...)
+			return res, errors.Join(eraseErr, err)
 		}
 		if len(updated) > 0 && r.Refresher != nil {
 			if err := r.Refresher.Refresh(ctx, clientKey, updated); err != nil {
-				return res, err
+				return res, errors.Join(eraseErr, err)
 			}
 			res.Updated = append(res.Updated, updated...)
 		}
+		if len(closedIDs) > 0 {
+			if err := r.erase(ctx, clientKey, closedIDs); err != nil {
+				return res, errors.Join(eraseErr, fmt.Errorf("privacy: erase %d closed accounts of %s: %w", len(closedIDs), clientKey, err))
+			}
+			res.Closed = append(res.Closed, closedIDs...)
+		}
 	}
-	return res, nil
+	return res, eraseErr
+}
+
+// erase erases accounts and, once that has finished, drops them from
+// erasingBucket.
+func (r *Reporter) erase(ctx context.Context, clientKey string, ids []string) error {
+	if err := r.Eraser.Erase(ctx, clientKey, ids); err != nil {
+		return err
+	}
+	return r.Store.Update(ctx, func(tx store.Tx) error {
+		for _, id := range ids {
+			if err := tx.Delete(clientKey, erasingBucket, []byte(id)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// erasing lists the accounts whose erasure has not finished.
+func (r *Reporter) erasing(ctx context.Context, clientKey string) ([]string, error) {
+	var ids []string
+	err := r.Store.View(ctx, func(tx store.Tx) error {
+		return tx.Each(clientKey, erasingBucket, nil, func(k, _ []byte) error {
+			ids = append(ids, string(k))
+			return nil
+		})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return ids, err
+}
+
+// union is a and b without repeats, sorted.
+func union(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // sync records the accounts stored and forgets those no longer stored;
@@ -415,6 +469,9 @@ func (r *Reporter) reported(ctx context.Context, clientKey string, batch []strin
 					return err
 				}
 				if err := tx.Put(clientKey, closedBucket, closedKey(id), []byte(now.Format(time.RFC3339))); err != nil {
+					return err
+				}
+				if err := tx.Put(clientKey, erasingBucket, []byte(id), []byte(now.Format(time.RFC3339))); err != nil {
 					return err
 				}
 				continue

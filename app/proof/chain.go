@@ -308,7 +308,11 @@ func (c *Chain) RotateKey(ctx context.Context, clientKey, actorAccount string) (
 		if err != nil {
 			return err
 		}
-		if seed, err := c.Store.TenantOpen(clientKey, keySecret, v); err != nil || !bytes.Equal(seed, old.Seed()) {
+		seed, err := c.Store.TenantOpen(clientKey, keySecret, v)
+		if err != nil {
+			return fmt.Errorf("proof: open the signing key: %w", err)
+		}
+		if !bytes.Equal(seed, old.Seed()) {
 			return errors.New("proof: the signing key changed during the rotation; rotate again")
 		}
 		var kept []OldKey

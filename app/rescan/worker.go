@@ -209,10 +209,13 @@ const tenantsAtOnce = 2
 // leaves the active set only when idle and not named again since its turn
 // began (gen).
 func (w *Worker) turn(ctx context.Context, ck string, gen uint64, now time.Time) {
-	idle, err := w.Turn(ctx, ck)
+	idle, err := w.turnOnce(ctx, ck)
 	prune := false
 	w.mu.Lock()
 	switch {
+	case errors.Is(err, errWaiting):
+		// Nothing was tried (debounce, or the tenant's scan holds it): a
+		// failure count stands until a try succeeds or fails.
 	case err != nil:
 		w.fails[ck]++
 		wait := retryAfter(w.fails[ck])
@@ -239,9 +242,21 @@ func (w *Worker) turn(ctx context.Context, ck string, gen uint64, now time.Time)
 	}
 }
 
+// errWaiting is a turn that tried nothing: no account is past its
+// debounce, or the tenant's scan holds it.
+var errWaiting = errors.New("rescan: nothing ready")
+
 // Turn rescans what of one tenant is ready: idle is true when nothing is
 // pending any more. Exported for tests that drive the worker by hand.
 func (w *Worker) Turn(ctx context.Context, clientKey string) (idle bool, err error) {
+	idle, err = w.turnOnce(ctx, clientKey)
+	if errors.Is(err, errWaiting) {
+		return false, nil
+	}
+	return idle, err
+}
+
+func (w *Worker) turnOnce(ctx context.Context, clientKey string) (idle bool, err error) {
 	w.init()
 	// An uninstalled tenant's accounts wait: a reinstall within the grace
 	// period picks them up, a purge deletes them.
@@ -288,7 +303,7 @@ func (w *Worker) Turn(ctx context.Context, clientKey string) (idle bool, err err
 		}
 	}
 	if len(ready) == 0 {
-		return false, nil
+		return false, errWaiting
 	}
 	ids := make([]string, len(ready))
 	for i, p := range ready {
@@ -299,7 +314,7 @@ func (w *Worker) Turn(ctx context.Context, clientKey string) (idle bool, err err
 	})
 	switch {
 	case errors.Is(err, scan.ErrBusy):
-		return false, nil // after the scan
+		return false, errWaiting // after the scan
 	case errors.Is(err, scan.ErrNoScan), errors.Is(err, scan.ErrNeedsFullScan):
 		msg := "no scan to update yet: a full scan reads them"
 		if errors.Is(err, scan.ErrNeedsFullScan) {

@@ -111,3 +111,56 @@ func TestFailedRescansBackOff(t *testing.T) {
 		t.Fatalf("%d failures remembered after a success", fails)
 	}
 }
+
+// TestBusyTurnKeepsBackoff: a turn that tries nothing (the tenant's scan
+// holds it) neither counts as a failure nor starts the count over.
+func TestBusyTurnKeepsBackoff(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	const ck = "tenant-a"
+	if err := st.PutTenant(ctx, store.Tenant{ClientKey: ck, AppKey: "seatlens", BaseURL: "https://a.atlassian.net",
+		SharedSecret: "secret-a", Installed: true, Enabled: true, InstalledAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC()
+	now := t0
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	site := &busyThenDown{}
+	w := &Worker{Inbox: &Inbox{Store: st, Now: clock}, Scans: site, Debounce: time.Second}
+	if _, err := w.Inbox.Mark(ctx, ck, CauseWebhook, []Mark{{AccountID: "557058:a", Hint: Hint{Cause: CauseWebhook, At: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	w.Notify(ck)
+	for _, step := range []struct {
+		at    time.Duration
+		busy  bool
+		fails int
+	}{{time.Second, false, 1}, {31 * time.Second, false, 2}, {91 * time.Second, true, 2}, {92 * time.Second, false, 3}} {
+		mu.Lock()
+		now = t0.Add(step.at)
+		mu.Unlock()
+		site.busy = step.busy
+		w.round(ctx)
+		w.mu.Lock()
+		fails := w.fails[ck]
+		w.mu.Unlock()
+		if fails != step.fails {
+			t.Fatalf("at %s (busy %v): %d failures counted, want %d", step.at, step.busy, fails, step.fails)
+		}
+	}
+}
+
+// busyThenDown refuses with ErrBusy while busy, else fails as a down site.
+type busyThenDown struct{ busy bool }
+
+func (b *busyThenDown) Refresh(context.Context, string, []string, func(store.Tx, *scan.Refreshed) error) (*scan.Refreshed, error) {
+	if b.busy {
+		return nil, scan.ErrBusy
+	}
+	return nil, errors.New("jira: 503 Service Unavailable")
+}
+
+func (b *busyThenDown) Enqueue(context.Context, string, string) (scan.Record, error) {
+	return scan.Record{}, errors.New("no full scans here")
+}

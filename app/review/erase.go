@@ -3,7 +3,9 @@ package review
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/seatlens/seatlens/store"
 )
@@ -88,4 +90,46 @@ func (s *Service) Redact(ctx context.Context, clientKey, accountID string) error
 		return fmt.Errorf("review: redact an account of %s: %w", clientKey, err)
 	}
 	return nil
+}
+
+// Accounts lists the accounts the tenant's reviews name (seat holders,
+// the admins who acted, exclusions), each with when its oldest review
+// was created: what they hold of a person is read from the scan then.
+func (s *Service) Accounts(ctx context.Context, clientKey string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	note := func(id string, at time.Time) {
+		if id == "" || id == Erased {
+			return
+		}
+		if prev, ok := out[id]; !ok || at.Before(prev) {
+			out[id] = at
+		}
+	}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		return tx.Each(clientKey, bucket, nil, func(_, v []byte) error {
+			var r Review
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("review: decode: %w", err)
+			}
+			for _, id := range []string{r.CreatedBy, r.SubmittedBy, r.ApprovedBy, r.RejectedBy, r.ExecutedBy} {
+				note(id, r.CreatedAt)
+			}
+			for _, e := range r.Exclusions {
+				note(e.AccountID, r.CreatedAt)
+				note(e.By, r.CreatedAt)
+			}
+			return tx.Each(clientKey, itemsPrefix+r.ID, nil, func(_, v []byte) error {
+				var it Item
+				if err := json.Unmarshal(v, &it); err != nil {
+					return fmt.Errorf("review: decode item: %w", err)
+				}
+				note(it.AccountID, r.CreatedAt)
+				return nil
+			})
+		})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return out, nil
+	}
+	return out, err
 }

@@ -62,7 +62,7 @@ func (q *Queue) Forget(ctx context.Context, clientKey string, accountIDs []strin
 	}
 	deadline := time.Now().Add(forgetWait)
 	for !q.claim(clientKey) {
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || q.scanning(clientKey) {
 			return ErrBusy
 		}
 		select {
@@ -163,4 +163,13 @@ func (q *Queue) forgetIn(ctx context.Context, clientKey string, r Record, accoun
 	})
 	q.index.drop([2]string{clientKey, r.ID})
 	return err
+}
+
+// scanning reports whether the tenant's full scan (not a targeted rescan)
+// holds it: that may take hours, not worth waiting for.
+func (q *Queue) scanning(clientKey string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.running[clientKey]
+	return l != nil && !l.refresh
 }

@@ -149,12 +149,12 @@ func (b *Builder) Index() *Index {
 	idx.orders[SortName] = byName
 	// The keys of the other orders, once per row.
 	never := make([]bool, len(rows))
-	last := make([]int64, len(rows))
+	last := make([]time.Time, len(rows)) // not UnixNano: a CSV's year 2300 would overflow it
 	rank := make([]int8, len(rows))
 	for i := range rows {
 		never[i] = rows[i].LastActive == nil
 		if !never[i] {
-			last[i] = rows[i].LastActive.UnixNano()
+			last[i] = *rows[i].LastActive
 		}
 		rank[i] = int8(verdictOrder[rows[i].Verdict])
 	}
@@ -176,7 +176,7 @@ func (b *Builder) Index() *Index {
 						c = 1
 					}
 				case !never[a]:
-					c = cmp.Compare(last[a], last[b])
+					c = last[a].Compare(last[b])
 				}
 			case SortVerdict:
 				c = cmp.Compare(rank[a], rank[b])

@@ -1,6 +1,8 @@
 package seats
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,6 +29,16 @@ func TestOrdersFollowCompare(t *testing.T) {
 	twin := f.Users[0]
 	twin.AccountID, twin.DisplayName = "zz-twin", f.Users[0].DisplayName
 	b.Add(&twin)
+	// Dates an admin CSV may hold, outside what nanoseconds since 1970 fit.
+	for i, at := range []time.Time{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		far := f.Users[1]
+		far.AccountID = fmt.Sprintf("zz-far-%d", i)
+		far.Seats = slices.Clone(far.Seats)
+		for j := range far.Seats {
+			far.Seats[j].LastActive = &at
+		}
+		b.Add(&far)
+	}
 	idx := b.Index()
 	for _, key := range sortKeys {
 		order := idx.orders[key]

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/seatlens/seatlens/app/atlassian"
+	"github.com/seatlens/seatlens/app/atlassian/admincsv"
 	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/store"
 )
@@ -85,4 +88,54 @@ func (s *Service) ReportClient(ctx context.Context, clientKey string) (*atlassia
 		return nil, err
 	}
 	return s.jira(t, s.transport(), true)
+}
+
+// Accounts lists the accounts the tenant's settings (holds, integration
+// users, approvers) and its admin CSV name: the CSV's with when it was
+// uploaded, the settings' (account IDs alone) with now.
+func (s *Service) Accounts(ctx context.Context, clientKey string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	set, err := s.Settings(ctx, clientKey)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	for _, h := range set.ManualHolds {
+		out[h.AccountID] = now
+	}
+	for _, u := range set.IntegrationUsers {
+		out[u.AccountID] = now
+	}
+	for _, id := range set.Approvers {
+		out[id] = now
+	}
+	var body, meta []byte
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if body, err = tx.Get(clientKey, configBucket, []byte(activityKey)); err != nil {
+			return err
+		}
+		meta, err = tx.Get(clientKey, configBucket, []byte(activityMeta))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tenancy: activity CSV of %s: %w", clientKey, err)
+	}
+	var up ActivityUpload
+	if err := json.Unmarshal(meta, &up); err != nil {
+		return nil, fmt.Errorf("tenancy: decode activity CSV meta: %w", err)
+	}
+	exp, err := admincsv.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("tenancy: activity CSV: %w", err)
+	}
+	for _, u := range exp.Users {
+		if prev, ok := out[u.AccountID]; u.AccountID != "" && (!ok || up.UploadedAt.Before(prev)) {
+			out[u.AccountID] = up.UploadedAt
+		}
+	}
+	return out, nil
 }
