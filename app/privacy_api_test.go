@@ -538,3 +538,47 @@ func TestCutShortErasureIsFinished(t *testing.T) {
 		t.Fatalf("once finished, not erased again: %+v %v", res, err)
 	}
 }
+
+// TestHeldNamesReviewsAndSettings: what the personal data cycle reports
+// is every account the tenant's data names, not only the kept scans': a
+// manual hold for an account no scan holds is reported, and a review's
+// accounts are, with the oldest time.
+func TestHeldNamesReviewsAndSettings(t *testing.T) {
+	p := keyedFixturePair(t, sitesim.Faults{})
+	ctx := context.Background()
+	ck := p.inst.ClientKey
+	items := p.removableSeats(t)
+	p.approved(t, items[:1])
+	const holdOnly = "557058:held-only-by-a-hold"
+	var set map[string]any
+	_, body := p.call(t, "GET", "/api/v1/settings", fxAlice, "")
+	json.Unmarshal(body, &set)
+	set["manualHolds"] = []map[string]any{{"accountId": holdOnly, "reason": "on leave"}}
+	b, _ := json.Marshal(set)
+	if code, body := p.call(t, "PUT", "/api/v1/settings", fxAlice, string(b)); code != http.StatusOK {
+		t.Fatalf("settings: %d %s", code, body)
+	}
+	scans, err := p.app.scans.Accounts(ctx, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := scans[holdOnly]; ok {
+		t.Fatal("a scan holds the account the test needs held only by a hold")
+	}
+	all, err := held{p.app}.Accounts(ctx, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := all[holdOnly]; !ok {
+		t.Fatal("an account only a hold names is not reported")
+	}
+	who := items[0].AccountID
+	if at, ok := all[who]; !ok || at.After(scans[who]) {
+		t.Fatalf("the review's account: %s (scans %s)", at, scans[who])
+	}
+	for id := range scans {
+		if _, ok := all[id]; !ok {
+			t.Fatalf("%s of the scans is not reported", id)
+		}
+	}
+}
