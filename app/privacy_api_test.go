@@ -541,8 +541,8 @@ func TestCutShortErasureIsFinished(t *testing.T) {
 
 // TestHeldNamesReviewsAndSettings: what the personal data cycle reports
 // is every account the tenant's data names, not only the kept scans': a
-// manual hold for an account no scan holds is reported, and a review's
-// accounts are, with the oldest time.
+// manual hold or the admin CSV for an account no scan holds is reported,
+// and a review's accounts are, with the oldest time.
 func TestHeldNamesReviewsAndSettings(t *testing.T) {
 	p := keyedFixturePair(t, sitesim.Faults{})
 	ctx := context.Background()
@@ -558,6 +558,12 @@ func TestHeldNamesReviewsAndSettings(t *testing.T) {
 	if code, body := p.call(t, "PUT", "/api/v1/settings", fxAlice, string(b)); code != http.StatusOK {
 		t.Fatalf("settings: %d %s", code, body)
 	}
+	const csvOnly = "557058:named-only-by-the-csv"
+	csv := "User id,User name,email,User status,Added to org,Org role,Last seen in Jira\n" +
+		csvOnly + ",Cee Esvee,cee@example.com,Active,10 Jan 2024,Basic,20 Nov 2026\n"
+	if code, body := p.call(t, "POST", "/api/v1/activity-csv?date=2026-11-30", fxAlice, csv); code != http.StatusOK {
+		t.Fatalf("CSV: %d %s", code, body)
+	}
 	scans, err := p.app.scans.Accounts(ctx, ck)
 	if err != nil {
 		t.Fatal(err)
@@ -571,6 +577,9 @@ func TestHeldNamesReviewsAndSettings(t *testing.T) {
 	}
 	if _, ok := all[holdOnly]; !ok {
 		t.Fatal("an account only a hold names is not reported")
+	}
+	if at, ok := all[csvOnly]; !ok || at.IsZero() || at.After(time.Now()) {
+		t.Fatalf("an account only the admin CSV names: %s %v", at, ok)
 	}
 	who := items[0].AccountID
 	if at, ok := all[who]; !ok || at.After(scans[who]) {

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/seatlens/seatlens/app/atlassian"
-	"github.com/seatlens/seatlens/app/atlassian/admincsv"
 	"github.com/seatlens/seatlens/app/billing"
 	"github.com/seatlens/seatlens/store"
 )
@@ -109,28 +107,9 @@ func (s *Service) Accounts(ctx context.Context, clientKey string) (map[string]ti
 	for _, id := range set.Approvers {
 		out[id] = now
 	}
-	var body, meta []byte
-	err = s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		if body, err = tx.Get(clientKey, configBucket, []byte(activityKey)); err != nil {
-			return err
-		}
-		meta, err = tx.Get(clientKey, configBucket, []byte(activityMeta))
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return out, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tenancy: activity CSV of %s: %w", clientKey, err)
-	}
-	var up ActivityUpload
-	if err := json.Unmarshal(meta, &up); err != nil {
-		return nil, fmt.Errorf("tenancy: decode activity CSV meta: %w", err)
-	}
-	exp, err := admincsv.Parse(bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("tenancy: activity CSV: %w", err)
+	exp, up, err := s.storedCSV(ctx, clientKey)
+	if err != nil || exp == nil {
+		return out, err
 	}
 	for _, u := range exp.Users {
 		if prev, ok := out[u.AccountID]; u.AccountID != "" && (!ok || up.UploadedAt.Before(prev)) {

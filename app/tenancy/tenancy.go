@@ -513,6 +513,20 @@ func (s *Service) PutActivityCSV(ctx context.Context, clientKey string, date tim
 
 // activity returns the stored CSV for a scan, nil when there is none.
 func (s *Service) activity(ctx context.Context, clientKey string) (*scan.ActivityCSV, error) {
+	exp, up, err := s.storedCSV(ctx, clientKey)
+	if err != nil || exp == nil {
+		return nil, err
+	}
+	date, err := time.Parse(time.DateOnly, up.Date)
+	if err != nil {
+		return nil, fmt.Errorf("tenancy: activity CSV date: %w", err)
+	}
+	return &scan.ActivityCSV{Export: exp, Date: date, Name: "export-users.csv"}, nil
+}
+
+// storedCSV reads and parses the stored admin CSV and its upload record;
+// a nil export when there is none.
+func (s *Service) storedCSV(ctx context.Context, clientKey string) (*admincsv.Export, ActivityUpload, error) {
 	var body, meta []byte
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -522,25 +536,21 @@ func (s *Service) activity(ctx context.Context, clientKey string) (*scan.Activit
 		meta, err = tx.Get(clientKey, configBucket, []byte(activityMeta))
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tenancy: activity CSV of %s: %w", clientKey, err)
-	}
 	var up ActivityUpload
-	if err := json.Unmarshal(meta, &up); err != nil {
-		return nil, fmt.Errorf("tenancy: decode activity CSV meta: %w", err)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, up, nil
 	}
-	date, err := time.Parse(time.DateOnly, up.Date)
 	if err != nil {
-		return nil, fmt.Errorf("tenancy: activity CSV date: %w", err)
+		return nil, up, fmt.Errorf("tenancy: activity CSV of %s: %w", clientKey, err)
+	}
+	if err := json.Unmarshal(meta, &up); err != nil {
+		return nil, up, fmt.Errorf("tenancy: decode activity CSV meta: %w", err)
 	}
 	exp, err := admincsv.Parse(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("tenancy: activity CSV: %w", err)
+		return nil, up, fmt.Errorf("tenancy: activity CSV: %w", err)
 	}
-	return &scan.ActivityCSV{Export: exp, Date: date, Name: "export-users.csv"}, nil
+	return exp, up, nil
 }
 
 // Person is an account an admin can pick by name.
